@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from catalog.api.fields import AttributesField, ImageInputField
+from catalog.models import Item, ItemImage
+from catalog.selectors import ITEM_ORDERINGS
+
+PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+
+
+class ItemImageOutputSerializer(serializers.ModelSerializer[ItemImage]):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ItemImage
+        fields = ["id", "url", "width", "height", "content_type", "byte_size", "sha256", "position"]
+
+    def get_url(self, obj: ItemImage) -> str:
+        request = self.context.get("request")
+        url = obj.image.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ItemOutputSerializer(serializers.ModelSerializer[Item]):
+    images = ItemImageOutputSerializer(many=True, read_only=True)
+    thumbnail_url = serializers.SerializerMethodField()
+    attributes = AttributesField()
+
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "external_id",
+            "title",
+            "description",
+            "category",
+            "price",
+            "attributes",
+            "is_active",
+            "thumbnail_url",
+            "images",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_thumbnail_url(self, obj: Item) -> str | None:
+        image = obj.primary_image
+        if image is None:
+            return None
+        return ItemImageOutputSerializer(image, context=self.context).data["url"]
+
+
+class ItemCreateInputSerializer(serializers.Serializer[Any]):
+    external_id = serializers.CharField(max_length=255)
+    title = serializers.CharField(max_length=500)
+    description = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    category = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    price = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
+    attributes = AttributesField(required=False, default=dict)
+    is_active = serializers.BooleanField(required=False, default=True)
+    images = serializers.ListField(child=ImageInputField(), required=False, default=list)
+
+
+class ItemUpdateInputSerializer(serializers.Serializer[Any]):
+    external_id = serializers.CharField(max_length=255, required=False)
+    title = serializers.CharField(max_length=500, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    category = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    attributes = AttributesField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class ItemImageInputSerializer(serializers.Serializer[Any]):
+    image = ImageInputField()
+    position = serializers.IntegerField(required=False, min_value=0, max_value=10_000)
+
+
+class ItemFilterSerializer(serializers.Serializer[Any]):
+    category = serializers.CharField(required=False)
+    price_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    price_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    external_id = serializers.CharField(required=False)
+    is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(choices=list(ITEM_ORDERINGS), required=False, default="newest")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"price_min": "price_min is greater than price_max."})
+        return attrs

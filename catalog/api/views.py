@@ -1,0 +1,184 @@
+"""Item API: one small view per resource, serializers for input and output, services for writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.api.serializers import (
+    ItemCreateInputSerializer,
+    ItemFilterSerializer,
+    ItemImageInputSerializer,
+    ItemImageOutputSerializer,
+    ItemOutputSerializer,
+    ItemUpdateInputSerializer,
+)
+from catalog.models import Item, ItemImage
+from searchapp.api import Pagination
+
+
+def _is_curator(request: Request) -> bool:
+    """Curators (who may change items) also see inactive items."""
+    return bool(request.user and request.user.has_perm("catalog.change_item"))
+
+
+class ItemImagePermission(DjangoModelPermissionsOrAnonReadOnly):
+    """Adding or removing an image changes the item: catalog.change_item."""
+
+    perms_map = {
+        **DjangoModelPermissionsOrAnonReadOnly.perms_map,
+        "POST": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.change_%(model_name)s"],
+    }
+
+
+class CatalogApi(APIView):
+    # DjangoModelPermissionsOrAnonReadOnly reads the model from here: writes need the
+    # matching catalog.add/change/delete_item permission (staff curators, superusers).
+    queryset = Item.objects.none()
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_item(self, request: Request, item_id: int) -> Item:
+        item = selectors.item_get(item_id=item_id, include_inactive=_is_curator(request))
+        if item is None:
+            raise Http404
+        return item
+
+    def item_response(self, request: Request, item: Item, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.item_get(item_id=item.pk, include_inactive=True)
+        return Response(ItemOutputSerializer(fresh, context={"request": request}).data, status=code)
+
+
+class ItemListApi(CatalogApi):
+    @extend_schema(
+        summary="List items",
+        parameters=[ItemFilterSerializer],
+        responses=ItemOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        params = ItemFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        curator = _is_curator(request)
+        queryset = selectors.item_list(
+            filters=selectors.ItemFilters(
+                category=data.get("category"),
+                price_min=data.get("price_min"),
+                price_max=data.get("price_max"),
+                external_id=data.get("external_id"),
+                include_inactive=curator and data["is_active"] is not True,
+                ordering=data["ordering"],
+            )
+        )
+        if curator and data["is_active"] is False:
+            queryset = queryset.filter(is_active=False)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        serializer = ItemOutputSerializer(page, many=True, context={"request": request})
+        return paginator.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        summary="Create an item",
+        description=(
+            "JSON with images as base64 data URLs, or multipart/form-data with one or more "
+            "`images` files (and `attributes` as a JSON string). Needs catalog.add_item."
+        ),
+        request=ItemCreateInputSerializer,
+        responses={201: ItemOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ItemCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.item_create(**serializer.validated_data)
+        return self.item_response(request, item, status.HTTP_201_CREATED)
+
+
+class ItemDetailApi(CatalogApi):
+    @extend_schema(summary="Get an item", responses=ItemOutputSerializer)
+    def get(self, request: Request, item_id: int) -> Response:
+        return self.item_response(request, self.get_item(request, item_id))
+
+    @extend_schema(summary="Change some fields of an item", request=ItemUpdateInputSerializer,
+                   responses=ItemOutputSerializer)
+    def patch(self, request: Request, item_id: int) -> Response:
+        return self._update(request, item_id, partial=True)
+
+    @extend_schema(summary="Replace an item's fields", request=ItemCreateInputSerializer,
+                   responses=ItemOutputSerializer)
+    def put(self, request: Request, item_id: int) -> Response:
+        return self._update(request, item_id, partial=False)
+
+    def _update(self, request: Request, item_id: int, *, partial: bool) -> Response:
+        item = self.get_item(request, item_id)
+        serializer_class = ItemUpdateInputSerializer if partial else ItemCreateInputSerializer
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes: dict[str, Any] = dict(serializer.validated_data)
+        images = changes.pop("images", None)
+        if images:
+            return Response(
+                {"detail": "Add images with POST /api/v1/items/{id}/images/."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        services.item_update(item=item, **changes)
+        return self.item_response(request, item)
+
+    @extend_schema(summary="Delete an item and its images", responses={204: None})
+    def delete(self, request: Request, item_id: int) -> Response:
+        services.item_delete(item=self.get_item(request, item_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ItemImageListApi(CatalogApi):
+    permission_classes = [ItemImagePermission]
+
+    @extend_schema(summary="List an item's images", responses=ItemImageOutputSerializer(many=True))
+    def get(self, request: Request, item_id: int) -> Response:
+        item = self.get_item(request, item_id)
+        data = ItemImageOutputSerializer(item.images.all(), many=True, context={"request": request}).data
+        return Response(data)
+
+    @extend_schema(
+        summary="Add an image to an item",
+        description="multipart `image` file or JSON `image` data URL. Needs catalog.change_item.",
+        request=ItemImageInputSerializer,
+        responses={201: ItemImageOutputSerializer, 200: ItemImageOutputSerializer},
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        item = self.get_item(request, item_id)
+        serializer = ItemImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count_before = item.images.count()
+        item_image = services.item_image_add(item=item, **serializer.validated_data)
+        created = item.images.count() > count_before
+        return Response(
+            ItemImageOutputSerializer(item_image, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ItemImageDetailApi(CatalogApi):
+    permission_classes = [ItemImagePermission]
+
+    @extend_schema(
+        summary="Remove an image from an item",
+        parameters=[OpenApiParameter("image_id", int, OpenApiParameter.PATH)],
+        responses={204: None},
+    )
+    def delete(self, request: Request, item_id: int, image_id: int) -> Response:
+        item = self.get_item(request, item_id)
+        try:
+            item_image = item.images.get(pk=image_id)
+        except ItemImage.DoesNotExist as exc:
+            raise Http404 from exc
+        services.item_image_delete(item_image=item_image)
+        return Response(status=status.HTTP_204_NO_CONTENT)

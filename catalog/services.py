@@ -1,0 +1,195 @@
+"""Writes to the catalog. Views, serializers, admin, commands and tasks call these."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from catalog.images import ValidatedImage
+from catalog.models import Item, ItemImage
+
+logger = logging.getLogger(__name__)
+
+ITEM_FIELDS = ("external_id", "title", "description", "category", "price", "attributes", "is_active")
+
+
+def _clean_text(value: str, field: str) -> str:
+    if "\x00" in value:
+        raise ValidationError({field: "Text may not contain NUL characters."}, code="nul")
+    return value.strip() if field in {"external_id", "title", "category"} else value
+
+
+def _validated(item: Item) -> None:
+    for field in ("external_id", "title", "description", "category"):
+        setattr(item, field, _clean_text(getattr(item, field) or "", field))
+    if isinstance(item.price, float | Decimal) and not math.isfinite(item.price):
+        raise ValidationError({"price": "The price must be a finite number."}, code="invalid")
+    if not isinstance(item.attributes, dict):
+        raise ValidationError({"attributes": "Attributes must be a JSON object."}, code="invalid")
+    try:
+        item.full_clean(exclude=["search_vector"], validate_unique=False)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+    duplicate = Item.objects.filter(external_id=item.external_id).exclude(pk=item.pk).exists()
+    if duplicate:
+        raise _duplicate_external_id(item.external_id)
+
+
+def _duplicate_external_id(external_id: str) -> ValidationError:
+    return ValidationError(
+        {"external_id": f"An item with external_id {external_id!r} already exists."},
+        code="duplicate",
+    )
+
+
+def _save_item(item: Item) -> None:
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError as exc:
+        # Two writers raced past the duplicate check; the unique index decided.
+        if Item.objects.filter(external_id=item.external_id).exclude(pk=item.pk).exists():
+            raise _duplicate_external_id(item.external_id) from exc
+        raise
+
+
+def item_create(
+    *,
+    external_id: str,
+    title: str,
+    description: str = "",
+    category: str = "",
+    price: Decimal | None = None,
+    attributes: dict[str, Any] | None = None,
+    is_active: bool = True,
+    images: Sequence[ValidatedImage] = (),
+) -> Item:
+    """Create an item with its images, all or nothing."""
+    item = Item(
+        external_id=external_id,
+        title=title,
+        description=description,
+        category=category,
+        price=price,
+        attributes={} if attributes is None else attributes,
+        is_active=is_active,
+    )
+    _validated(item)
+    _check_image_count(existing=0, adding=len(images))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            _save_item(item)
+            for position, image in enumerate(images):
+                stored.append(_store_image(item=item, image=image, position=position).image.name)
+    except BaseException:
+        _delete_files(stored)
+        raise
+    return item
+
+
+def item_update(*, item: Item, **changes: Any) -> Item:
+    """Change some of an item's fields (any of ITEM_FIELDS)."""
+    unknown = set(changes) - set(ITEM_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown item fields: {', '.join(sorted(unknown))}.", code="unknown")
+    for field, value in changes.items():
+        setattr(item, field, {} if field == "attributes" and value is None else value)
+    _validated(item)
+    _save_item(item)
+    return item
+
+
+def item_delete(*, item: Item) -> None:
+    """Delete an item, its image rows and (once the deletion commits) its image files."""
+    names = list(item.images.values_list("image", flat=True))
+    with transaction.atomic():
+        item.delete()
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+def item_image_add(*, item: Item, image: ValidatedImage, position: int | None = None) -> ItemImage:
+    """Attach an image to an item. The same bytes twice on one item give the existing row."""
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # Lock the item so concurrent adds agree on the count and the next position.
+            Item.objects.select_for_update().only("pk").get(pk=item.pk)
+            existing = item.images.filter(sha256=image.sha256).first()
+            if existing is not None:
+                return existing
+            _check_image_count(existing=item.images.count(), adding=1)
+            if position is None:
+                last = item.images.aggregate(last=Max("position"))["last"]
+                position = 0 if last is None else last + 1
+            item_image = _store_image(item=item, image=image, position=position)
+            stored.append(item_image.image.name)
+            _touch(item.pk)
+    except BaseException:
+        _delete_files(stored)
+        raise
+    return item_image
+
+
+def item_image_delete(*, item_image: ItemImage) -> None:
+    name = item_image.image.name
+    with transaction.atomic():
+        item_image.delete()
+        _touch(item_image.item_id)
+        transaction.on_commit(lambda: _delete_files([name]))
+
+
+def item_image_move(*, item_image: ItemImage, position: int) -> ItemImage:
+    item_image.position = position
+    item_image.save(update_fields=["position"])
+    return item_image
+
+
+def _touch(item_id: int) -> None:
+    Item.objects.filter(pk=item_id).update(updated_at=timezone.now())
+
+
+def _check_image_count(*, existing: int, adding: int) -> None:
+    limit = settings.SEARCHAPP_MAX_IMAGES_PER_ITEM
+    if existing + adding > limit:
+        raise ValidationError(
+            {"images": f"An item may have at most {limit} images."}, code="too_many_images"
+        )
+
+
+def _store_image(*, item: Item, image: ValidatedImage, position: int) -> ItemImage:
+    item_image = ItemImage(
+        item=item,
+        sha256=image.sha256,
+        content_type=image.content_type,
+        byte_size=len(image.data),
+        width=image.width,
+        height=image.height,
+        position=position,
+    )
+    item_image.image.save(image.filename, ContentFile(image.data), save=False)
+    try:
+        item_image.save()
+    except BaseException:
+        _delete_files([item_image.image.name])
+        raise
+    return item_image
+
+
+def _delete_files(names: Sequence[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete stored image %s", name, exc_info=True)

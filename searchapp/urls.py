@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from catalog import views as catalog_views
+
+urlpatterns = [
+    path("", catalog_views.home, name="home"),
+    path("items/<int:item_id>/", catalog_views.item_detail, name="item-detail"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("searchapp.api_urls")),
+]
+
+if settings.SEARCHAPP_SERVE_MEDIA:
+    # Uploaded images are stored under content-derived names with the extension of their
+    # sniffed format, so the type Django guesses from the name is the real one.
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(
+        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )

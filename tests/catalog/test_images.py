@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from PIL import Image
+
+from catalog.images import image_from_bytes, image_from_data_url
+from tests.conftest import make_image_bytes
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width x height but carries a tiny (wrong) body."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("fmt,content_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"),
+                                              ("WEBP", "image/webp"), ("GIF", "image/gif")])
+def test_accepts_each_provider_format(fmt: str, content_type: str) -> None:
+    data = make_image_bytes(fmt, size=(30, 20))
+    image = image_from_bytes(data)
+    assert (image.content_type, image.width, image.height) == (content_type, 30, 20)
+    assert len(image.sha256) == 64 and image.filename.endswith(image.extension)
+
+
+def codes(exc: pytest.ExceptionInfo[ValidationError]) -> list[str]:
+    return [error.code for error in exc.value.error_list]
+
+
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"", "empty"),
+        (b"hello, I am plain text and not a picture", "not_an_image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "not_an_image"),
+        (make_image_bytes("PNG")[:60], "corrupt_image"),
+        (make_image_bytes("JPEG", size=(200, 200))[:300], "corrupt_image"),
+        (make_image_bytes("BMP"), "unsupported_format"),
+        (make_image_bytes("TIFF"), "unsupported_format"),
+    ],
+    ids=["empty", "text", "svg", "truncated-png", "truncated-jpeg", "bmp", "tiff"],
+)
+def test_rejects_bad_bytes(data: bytes, code: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        image_from_bytes(data)
+    assert codes(exc) == [code]
+
+
+def test_pixel_limit_is_checked_from_the_header_before_decoding(settings) -> None:
+    with pytest.raises(ValidationError) as exc:
+        image_from_bytes(png_header_only(30000, 30000))
+    assert codes(exc) == ["too_many_pixels"]
+    assert "16,000,000" in exc.value.messages[0]
+
+
+def test_pixel_limit_comes_from_settings(settings) -> None:
+    settings.SEARCHAPP_MAX_IMAGE_PIXELS = 100 * 100
+    image_from_bytes(make_image_bytes(size=(100, 100)))
+    with pytest.raises(ValidationError) as exc:
+        image_from_bytes(make_image_bytes(size=(101, 100)))
+    assert codes(exc) == ["too_many_pixels"]
+
+
+def test_byte_limit_comes_from_settings(settings) -> None:
+    data = make_image_bytes(size=(300, 300))
+    settings.SEARCHAPP_MAX_IMAGE_BYTES = len(data) - 1
+    with pytest.raises(ValidationError) as exc:
+        image_from_bytes(data)
+    assert codes(exc) == ["too_large"]
+
+
+def test_declared_content_type_must_match_the_bytes() -> None:
+    jpeg = make_image_bytes("JPEG")
+    assert image_from_bytes(jpeg, declared_content_type="image/jpeg").content_type == "image/jpeg"
+    assert image_from_bytes(jpeg, declared_content_type="image/jpg").content_type == "image/jpeg"
+    assert image_from_bytes(jpeg, declared_content_type="application/octet-stream").extension == "jpg"
+    with pytest.raises(ValidationError) as exc:
+        image_from_bytes(jpeg, declared_content_type="image/png")
+    assert codes(exc) == ["content_type_mismatch"]
+    with pytest.raises(ValidationError) as exc:
+        image_from_bytes(jpeg, declared_content_type="text/html")
+    assert codes(exc) == ["unsupported_type"]
+
+
+def test_data_url_round_trip() -> None:
+    data = make_image_bytes("WEBP")
+    url = "data:image/webp;base64," + base64.b64encode(data).decode()
+    image = image_from_data_url(url)
+    assert image.data == data and image.content_type == "image/webp"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not a data url",
+        "data:image/png,rawbytes",
+        "data:image/png;base64,@@@not-base64@@@",
+        "data:image/png;base64,iVBORw0KGgo",  # valid base64 prefix of a PNG, too short
+        "http://example.com/a.png",
+        "data:text/html;base64," + base64.b64encode(b"<b>hi</b>").decode(),
+    ],
+)
+def test_malformed_data_urls_are_rejected(value: str) -> None:
+    with pytest.raises(ValidationError):
+        image_from_data_url(value)
+
+
+def test_data_url_type_must_match_bytes() -> None:
+    url = "data:image/gif;base64," + base64.b64encode(make_image_bytes("PNG")).decode()
+    with pytest.raises(ValidationError) as exc:
+        image_from_data_url(url)
+    assert codes(exc) == ["content_type_mismatch"]
+
+
+def test_decodes_real_photo_modes() -> None:
+    buffer = io.BytesIO()
+    Image.new("CMYK", (20, 20), (0, 50, 100, 0)).save(buffer, format="JPEG")
+    assert image_from_bytes(buffer.getvalue()).content_type == "image/jpeg"

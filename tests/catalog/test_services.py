@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+
+from catalog import selectors, services
+from catalog.images import image_from_bytes
+from catalog.models import Item, ItemImage
+from tests.conftest import make_image_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_create_with_images_stores_files_and_metadata(settings) -> None:
+    png = image_from_bytes(make_image_bytes("PNG", size=(40, 30)))
+    jpeg = image_from_bytes(make_image_bytes("JPEG", size=(20, 10)))
+    item = services.item_create(
+        external_id="sku-1", title="Red mug", description="A mug.", category="Kitchen",
+        price=Decimal("12.50"), attributes={"color": "red"}, images=[png, jpeg],
+    )
+    images = list(item.images.all())
+    assert [(i.width, i.height, i.content_type, i.position) for i in images] == [
+        (40, 30, "image/png", 0), (20, 10, "image/jpeg", 1)
+    ]
+    assert images[0].sha256 == png.sha256
+    assert default_storage.open(images[0].image.name).read() == png.data
+    assert images[0].image.name == f"items/{item.pk}/{png.sha256}.png"
+    assert len(stored_files(settings)) == 2
+
+
+def test_full_text_column_weights_title_over_description() -> None:
+    services.item_create(external_id="a", title="Lamp", description="A lamp with a shade.")
+    services.item_create(external_id="b", title="Shade", description="Fits any lamp.")
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+    from django.db.models import F
+
+    ranked = list(
+        Item.objects.filter(search_vector=SearchQuery("shade", config="english"))
+        .annotate(rank=SearchRank(F("search_vector"), SearchQuery("shade", config="english")))
+        .order_by("-rank").values_list("external_id", flat=True)
+    )
+    assert ranked == ["b", "a"]
+
+
+def test_duplicate_external_id_is_a_validation_error_and_stores_nothing(settings) -> None:
+    services.item_create(external_id="dup", title="First")
+    image = image_from_bytes(make_image_bytes())
+    with pytest.raises(ValidationError) as exc:
+        services.item_create(external_id="dup", title="Second", images=[image])
+    assert "already exists" in exc.value.message_dict["external_id"][0]
+    assert Item.objects.count() == 1 and ItemImage.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    "fields,field",
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 501}, "title"),
+        ({"title": "nul\x00byte"}, "title"),
+        ({"price": Decimal("-1")}, "price"),
+        ({"price": Decimal("NaN")}, "price"),
+        ({"price": Decimal("1e20")}, "price"),
+        ({"attributes": ["not", "an", "object"]}, "attributes"),
+        ({"external_id": ""}, "external_id"),
+    ],
+)
+def test_invalid_fields_store_nothing(fields: dict, field: str, settings) -> None:
+    values = {"external_id": "e1", "title": "Valid", **fields}
+    with pytest.raises(ValidationError) as exc:
+        services.item_create(**values, images=[image_from_bytes(make_image_bytes())])
+    assert field in exc.value.message_dict
+    assert Item.objects.count() == 0 and stored_files(settings) == []
+
+
+def test_failure_while_storing_images_removes_written_files(settings, monkeypatch) -> None:
+    good = image_from_bytes(make_image_bytes(color=(1, 2, 3)))
+    other = image_from_bytes(make_image_bytes(color=(4, 5, 6)))
+    calls = {"n": 0}
+    original = ItemImage.save
+
+    def failing_save(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ItemImage, "save", failing_save)
+    with pytest.raises(RuntimeError):
+        services.item_create(external_id="x", title="X", images=[good, other])
+    assert Item.objects.count() == 0 and ItemImage.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_update_changes_fields_and_refreshes_search_vector() -> None:
+    item = services.item_create(external_id="u", title="Old name")
+    services.item_update(item=item, title="Brand new kettle", price=Decimal("3"))
+    item.refresh_from_db()
+    assert item.title == "Brand new kettle" and item.price == Decimal("3.00")
+    assert "kettl" in str(item.search_vector)
+
+
+def test_update_rejects_unknown_fields_and_duplicates() -> None:
+    services.item_create(external_id="one", title="One")
+    two = services.item_create(external_id="two", title="Two")
+    with pytest.raises(ValidationError):
+        services.item_update(item=two, colour="red")
+    with pytest.raises(ValidationError):
+        services.item_update(item=two, external_id="one")
+    two.refresh_from_db()
+    assert two.external_id == "two"
+
+
+def test_add_image_is_idempotent_per_item_and_positions_follow(settings) -> None:
+    item = services.item_create(external_id="i", title="I")
+    first = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
+    again = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
+    second = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(1, 1, 1))))
+    assert first.pk == again.pk
+    assert (first.position, second.position) == (0, 1)
+    assert len(stored_files(settings)) == 2
+
+
+def test_image_count_limit(settings) -> None:
+    settings.SEARCHAPP_MAX_IMAGES_PER_ITEM = 1
+    item = services.item_create(external_id="i", title="I", images=[image_from_bytes(make_image_bytes())])
+    with pytest.raises(ValidationError):
+        services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(0, 0, 1))))
+    assert item.images.count() == 1
+
+
+def test_delete_removes_rows_and_files_after_commit(settings) -> None:
+    item = services.item_create(external_id="d", title="D", images=[image_from_bytes(make_image_bytes())])
+    assert len(stored_files(settings)) == 1
+    services.item_delete(item=item)
+    assert Item.objects.count() == 0 and ItemImage.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_image_delete_removes_file(settings) -> None:
+    item = services.item_create(external_id="d", title="D", images=[image_from_bytes(make_image_bytes())])
+    services.item_image_delete(item_image=item.images.get())
+    assert stored_files(settings) == [] and item.images.count() == 0
+
+
+def test_selectors_filter_and_hide_inactive() -> None:
+    services.item_create(external_id="a", title="A", category="Kitchen", price=Decimal("5"))
+    services.item_create(external_id="b", title="B", category="Kitchen", price=Decimal("50"))
+    services.item_create(external_id="c", title="C", category="Garden", price=Decimal("20"))
+    services.item_create(external_id="d", title="D", category="Kitchen", is_active=False)
+    ids = lambda **kw: sorted(selectors.item_list(filters=selectors.ItemFilters(**kw)).values_list("external_id", flat=True))  # noqa: E731
+    assert ids() == ["a", "b", "c"]
+    assert ids(include_inactive=True) == ["a", "b", "c", "d"]
+    assert ids(category="Kitchen") == ["a", "b"]
+    assert ids(price_min=Decimal("10")) == ["b", "c"]
+    assert ids(price_min=Decimal("10"), price_max=Decimal("30")) == ["c"]
+    assert selectors.item_categories() == ["Garden", "Kitchen"]
+    inactive = Item.objects.get(external_id="d")
+    assert selectors.item_get(item_id=inactive.pk) is None
+    assert selectors.item_get(item_id=inactive.pk, include_inactive=True) == inactive

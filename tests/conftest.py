@@ -1,0 +1,130 @@
+"""Fixtures shared by the whole suite. Everything runs against the real embedded
+PostgreSQL (pgvector) and Redis that searchapp starts; nothing is faked but outbound HTTP."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from PIL import Image
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path: Path, settings: Any) -> None:
+    """Every test stores its uploaded files in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+
+
+def make_image_bytes(
+    fmt: str = "PNG", size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30),
+    mode: str = "RGB",
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color if mode == "RGB" else 128).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def image_bytes() -> Callable[..., bytes]:
+    return make_image_bytes
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def curator(db: None) -> User:
+    user = User.objects.create_user("curator", password="curator-pass-123", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="catalog", codename__endswith="_item")
+    )
+    return user
+
+
+@pytest.fixture
+def curator_client(curator: User) -> APIClient:
+    client = APIClient()
+    token = Token.objects.create(user=curator)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def admin_user_client(db: None) -> tuple[User, Any]:
+    from django.test import Client
+
+    user = User.objects.create_superuser("boss", "", "boss-pass-123")
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"needs ../shared (not found at {SHARED_DIR})")
+    return SHARED_DIR
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def worker_environment() -> dict[str, str]:
+    """Environment for a child process that must see the test database and test broker."""
+    env = dict(os.environ)
+    env["SEARCHAPP_DATABASE_NAME"] = settings.DATABASES["default"]["NAME"]
+    env["DJANGO_SETTINGS_MODULE"] = "searchapp.settings"
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the embedded Redis, pointed at the test database."""
+    from searchapp.celery import app
+
+    log = REPO_ROOT / "var" / "test-worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    app.control.purge()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
+             "--concurrency", "2", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+            cwd=REPO_ROOT, env=worker_environment(), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: bool(app.control.ping(timeout=0.5)) or process.poll() is not None, 60)
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{log.read_text()[-3000:]}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
