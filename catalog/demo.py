@@ -215,7 +215,9 @@ class _Canvas:
             width=round(width * _SS),
         )
 
-    def line(self, points: Sequence[Point], fill: RGB, width: float, round_caps: bool = False) -> None:
+    def line(
+        self, points: Sequence[Point], fill: RGB, width: float, round_caps: bool = False
+    ) -> None:
         self.draw.line(self._pts(points), fill=fill, width=round(width * _SS), joint="curve")
         if round_caps:
             for p in (points[0], points[-1]):
@@ -373,8 +375,10 @@ def draw_desk_lamp(color: RGB) -> Image.Image:
     highlight = _rotate([(4, -18), (112, -62), (112, -46), (4, -10)], apex, angle)
     c.polygon(highlight, fill=_lighter(color, 0.3))
     mouth = _rotate(_ellipse_points(0, 0, 16, 76), apex, angle)
-    mouth = [(x + 120 * math.cos(math.radians(angle)), y + 120 * math.sin(math.radians(angle)))
-             for x, y in mouth]
+    mouth = [
+        (x + 120 * math.cos(math.radians(angle)), y + 120 * math.sin(math.radians(angle)))
+        for x, y in mouth
+    ]
     c.polygon(mouth, fill=GLOW, outline=_darker(color, 0.35), width=3)
     c.circle(apex, 12, fill=joint)
     return c.finish()
@@ -478,8 +482,10 @@ def draw_beanie(color: RGB) -> Image.Image:
     for a in range(0, 360, 30):
         r = math.radians(a)
         c.line(
-            [(256 + 10 * math.cos(r), 112 + 10 * math.sin(r)),
-             (256 + 28 * math.cos(r), 112 + 28 * math.sin(r))],
+            [
+                (256 + 10 * math.cos(r), 112 + 10 * math.sin(r)),
+                (256 + 28 * math.cos(r), 112 + 28 * math.sin(r)),
+            ],
             fill=_darker(color, 0.05),
             width=3,
         )
@@ -495,15 +501,27 @@ def _boot_shape(c: _Canvas, dx: float, dy: float, color: RGB, sole: RGB) -> None
 
     edge = _darker(color, 0.35)
     front = _catmull_rom(
-        [(252, 118), (254, 200), (262, 250), (290, 276), (340, 290), (388, 304), (408, 324),
-         (410, 350)],
+        [
+            (252, 118),
+            (254, 200),
+            (262, 250),
+            (290, 276),
+            (340, 290),
+            (388, 304),
+            (408, 324),
+            (410, 350),
+        ],
         steps=6,
     )
     c.polygon(t([(150, 118), *front, (146, 350), (144, 250)]), fill=color, outline=edge, width=2)
     toe = _catmull_rom([(326, 350), (330, 312), (352, 293), (388, 304), (408, 324), (410, 350)])
     c.polygon(t(toe), fill=_darker(color, 0.12), outline=edge, width=2)
-    c.polygon(t([(145, 262), (196, 268), (214, 350), (146, 350)]), fill=_darker(color, 0.1),
-              outline=edge, width=2)
+    c.polygon(
+        t([(145, 262), (196, 268), (214, 350), (146, 350)]),
+        fill=_darker(color, 0.1),
+        outline=edge,
+        width=2,
+    )
     c.polygon(t([(150, 118), (252, 118), (252, 136), (150, 136)]), fill=_darker(color, 0.22))
     c.rect((143 + dx, 102 + dy, 159 + dx, 134 + dy), fill=_darker(color, 0.3), radius=5)
     c.rect((140 + dx, 346 + dy, 416 + dx, 374 + dy), fill=sole, radius=10)
@@ -535,14 +553,30 @@ def draw_sneaker(color: RGB, sole: RGB) -> Image.Image:
     tongue = _catmull_rom([(232, 214), (236, 186), (256, 176), (276, 186), (290, 214)])
     c.polygon(tongue, fill=_darker(color, 0.08), outline=edge, width=2)
     top = _catmull_rom(
-        [(94, 346), (92, 296), (100, 246), (126, 228), (162, 232), (198, 244), (230, 212),
-         (250, 200), (300, 226), (372, 266), (424, 290), (450, 316), (454, 346)],
+        [
+            (94, 346),
+            (92, 296),
+            (100, 246),
+            (126, 228),
+            (162, 232),
+            (198, 244),
+            (230, 212),
+            (250, 200),
+            (300, 226),
+            (372, 266),
+            (424, 290),
+            (450, 316),
+            (454, 346),
+        ],
         steps=6,
     )
     c.polygon(top, fill=color, outline=edge, width=2)
     c.polygon([(99, 254), (114, 246), (116, 340), (96, 340)], fill=_darker(color, 0.12))
-    c.line(_catmull_rom([(116, 304), (190, 286), (262, 294), (336, 318)]),
-           fill=_darker(color, 0.18), width=9)
+    c.line(
+        _catmull_rom([(116, 304), (190, 286), (262, 294), (336, 318)]),
+        fill=_darker(color, 0.18),
+        width=9,
+    )
     toe = _catmull_rom([(378, 348), (384, 314), (404, 294), (428, 294), (448, 314), (454, 346)])
     c.polygon(toe, fill=sole, outline=_darker(sole, 0.3), width=2)
     c.rect((82, 336, 464, 374), fill=sole, outline=_darker(sole, 0.3), width=2, radius=16)
@@ -604,8 +638,15 @@ def draw_plant(color: RGB) -> Image.Image:
     leaf = (62, 140, 72)
     base: Point = (256, 292)
     for length, width, angle in [
-        (150, 30, -150), (170, 30, -30), (190, 32, -105), (185, 32, -75),
-        (150, 28, -125), (160, 28, -55), (200, 34, -90), (130, 26, -170), (130, 26, -10),
+        (150, 30, -150),
+        (170, 30, -30),
+        (190, 32, -105),
+        (185, 32, -75),
+        (150, 28, -125),
+        (160, 28, -55),
+        (200, 34, -90),
+        (130, 26, -170),
+        (130, 26, -10),
     ]:
         tint = _mix(leaf, (120, 180, 80), ((angle + 170) % 40) / 80)
         pts = _rotate(_leaf_points(length, width), base, angle)
@@ -664,8 +705,14 @@ def draw_cushion(color: RGB) -> Image.Image:
     c.polygon(inner, fill=_lighter(color, 0.1))
     crease = _darker(color, 0.12)
     for cx, cy in corners:
-        c.line([(cx + (256 - cx) * 0.12, cy + (266 - cy) * 0.12),
-                (cx + (256 - cx) * 0.38, cy + (266 - cy) * 0.38)], fill=crease, width=4)
+        c.line(
+            [
+                (cx + (256 - cx) * 0.12, cy + (266 - cy) * 0.12),
+                (cx + (256 - cx) * 0.38, cy + (266 - cy) * 0.38),
+            ],
+            fill=crease,
+            width=4,
+        )
     c.circle((256, 266), 11, fill=_darker(color, 0.25))
     c.circle((253, 263), 4, fill=_lighter(color, 0.3))
     return c.finish()
@@ -683,18 +730,30 @@ def draw_clock(color: RGB) -> Image.Image:
         r0 = 96 if h % 5 == 0 else 106
         w = 6 if h % 5 == 0 else 2
         c.line(
-            [(256 + r0 * math.cos(a), 250 + r0 * math.sin(a)),
-             (256 + 112 * math.cos(a), 250 + 112 * math.sin(a))],
+            [
+                (256 + r0 * math.cos(a), 250 + r0 * math.sin(a)),
+                (256 + 112 * math.cos(a), 250 + 112 * math.sin(a)),
+            ],
             fill=ink,
             width=w,
         )
     for degrees, length, width in [(10 * 30 + 5 - 90, 60, 9), (2 * 30 - 90, 90, 6)]:
         a = math.radians(degrees)
-        c.line([(256, 250), (256 + length * math.cos(a), 250 + length * math.sin(a))],
-               fill=ink, width=width, round_caps=True)
+        c.line(
+            [(256, 250), (256 + length * math.cos(a), 250 + length * math.sin(a))],
+            fill=ink,
+            width=width,
+            round_caps=True,
+        )
     a = math.radians(35 * 6 - 90)
-    c.line([(256 - 20 * math.cos(a), 250 - 20 * math.sin(a)),
-            (256 + 100 * math.cos(a), 250 + 100 * math.sin(a))], fill=(200, 40, 40), width=3)
+    c.line(
+        [
+            (256 - 20 * math.cos(a), 250 - 20 * math.sin(a)),
+            (256 + 100 * math.cos(a), 250 + 100 * math.sin(a)),
+        ],
+        fill=(200, 40, 40),
+        width=3,
+    )
     c.circle((256, 250), 8, fill=(200, 40, 40))
     return c.finish()
 
@@ -857,206 +916,323 @@ def demo_items() -> list[DemoItem]:
     return [
         # Kitchen
         _item(
-            "demo-mug-red", "Red Stoneware Mug", "Kitchen", "14.00",
+            "demo-mug-red",
+            "Red Stoneware Mug",
+            "Kitchen",
+            "14.00",
             {"color": "red", "material": "stoneware", "capacity": "350 ml"},
             "A sturdy straight-sided mug in a glossy tomato-red glaze. Holds a generous "
             "morning coffee and is happy in the dishwasher and microwave.",
-            draw_mug, _RED,
+            draw_mug,
+            _RED,
         ),
         _item(
-            "demo-mug-blue", "Blue Stoneware Mug", "Kitchen", "14.00",
+            "demo-mug-blue",
+            "Blue Stoneware Mug",
+            "Kitchen",
+            "14.00",
             {"color": "blue", "material": "stoneware", "capacity": "350 ml"},
             "Our everyday mug glazed in a deep ocean blue. The wide handle fits three "
             "fingers comfortably, and the thick walls keep tea warm for longer.",
-            draw_mug, _BLUE,
+            draw_mug,
+            _BLUE,
         ),
         _item(
-            "demo-teapot-green", "Sage Green Ceramic Teapot", "Kitchen", "39.50",
+            "demo-teapot-green",
+            "Sage Green Ceramic Teapot",
+            "Kitchen",
+            "39.50",
             {"color": "green", "material": "ceramic", "capacity": "1 l"},
             "A round-bellied teapot in soft sage green that pours four cups. A removable "
             "steel infuser sits under the lid for loose-leaf tea.",
-            draw_teapot, _SAGE,
+            draw_teapot,
+            _SAGE,
         ),
         _item(
-            "demo-board-oak", "Oak Cutting Board", "Kitchen", "32.00",
+            "demo-board-oak",
+            "Oak Cutting Board",
+            "Kitchen",
+            "32.00",
             {"color": "brown", "material": "oak wood", "size": "40 x 25 cm"},
             "A thick chopping board cut from solid oak, with a handle you can hang it by. "
             "Oil it now and then and it will last for years.",
-            draw_cutting_board, _OAK,
+            draw_cutting_board,
+            _OAK,
         ),
         # Lighting
         _item(
-            "demo-lamp-yellow", "Yellow Desk Lamp", "Lighting", "59.00",
+            "demo-lamp-yellow",
+            "Yellow Desk Lamp",
+            "Lighting",
+            "59.00",
             {"color": "yellow", "material": "powder-coated steel", "bulb": "E27 LED"},
             "A cheerful sunflower-yellow desk lamp with two adjustable arms and a tilting "
             "shade. Puts warm light exactly where you are working.",
-            draw_desk_lamp, _YELLOW,
+            draw_desk_lamp,
+            _YELLOW,
         ),
         _item(
-            "demo-lamp-black", "Black Desk Lamp", "Lighting", "59.00",
+            "demo-lamp-black",
+            "Black Desk Lamp",
+            "Lighting",
+            "59.00",
             {"color": "black", "material": "powder-coated steel", "bulb": "E27 LED"},
             "The same adjustable desk lamp in a matte black finish. A weighted round base "
             "keeps it steady at any angle.",
-            draw_desk_lamp, _BLACK,
+            draw_desk_lamp,
+            _BLACK,
         ),
         _item(
-            "demo-pendant-copper", "Copper Dome Pendant Light", "Lighting", "89.00",
+            "demo-pendant-copper",
+            "Copper Dome Pendant Light",
+            "Lighting",
+            "89.00",
             {"color": "copper", "material": "spun aluminium", "bulb": "E27 LED"},
             "A wide dome pendant with a brushed copper finish that glows warmly over a "
             "dining table or kitchen island. Comes with 1.5 m of fabric cord.",
-            draw_pendant_lamp, _COPPER,
+            draw_pendant_lamp,
+            _COPPER,
         ),
         # Apparel
         _item(
-            "demo-tshirt-green", "Green Organic Cotton T-Shirt", "Apparel", "22.00",
+            "demo-tshirt-green",
+            "Green Organic Cotton T-Shirt",
+            "Apparel",
+            "22.00",
             {"color": "green", "material": "organic cotton", "fit": "regular"},
             "A soft crew-neck tee in leaf green, knitted from organic cotton. Pre-washed so "
             "it keeps its shape and size.",
-            draw_tshirt, _GREEN,
+            draw_tshirt,
+            _GREEN,
         ),
         _item(
-            "demo-tshirt-navy", "Navy Organic Cotton T-Shirt", "Apparel", "22.00",
+            "demo-tshirt-navy",
+            "Navy Organic Cotton T-Shirt",
+            "Apparel",
+            "22.00",
             {"color": "navy", "material": "organic cotton", "fit": "regular"},
             "The classic crew-neck tee in dark navy blue. Easy to wear on its own or "
             "under a shirt.",
-            draw_tshirt, _NAVY,
+            draw_tshirt,
+            _NAVY,
         ),
         _item(
-            "demo-scarf-striped", "Red and Cream Striped Scarf", "Apparel", "34.00",
+            "demo-scarf-striped",
+            "Red and Cream Striped Scarf",
+            "Apparel",
+            "34.00",
             {"color": "red", "material": "merino wool", "pattern": "striped"},
             "A long knitted scarf with bold red and cream stripes and fringed ends. "
             "Merino wool keeps it warm without itching.",
-            draw_scarf, _RED, _CREAM,
+            draw_scarf,
+            _RED,
+            _CREAM,
         ),
         _item(
-            "demo-beanie-grey", "Grey Ribbed Beanie", "Apparel", "19.50",
+            "demo-beanie-grey",
+            "Grey Ribbed Beanie",
+            "Apparel",
+            "19.50",
             {"color": "grey", "material": "wool blend", "size": "one size"},
-            "A snug ribbed beanie in heather grey with a fold-up cuff and a fluffy pompom "
-            "on top.",
-            draw_beanie, _GREY,
+            "A snug ribbed beanie in heather grey with a fold-up cuff and a fluffy pompom on top.",
+            draw_beanie,
+            _GREY,
         ),
         # Footwear
         _item(
-            "demo-boots-brown", "Brown Leather Lace-Up Boots", "Footwear", "149.00",
+            "demo-boots-brown",
+            "Brown Leather Lace-Up Boots",
+            "Footwear",
+            "149.00",
             {"color": "brown", "material": "leather", "sole": "rubber"},
             "Ankle boots in chestnut-brown full-grain leather with a grippy rubber sole. "
             "They soften with wear and look better every season.",
-            draw_boots, _BROWN,
+            draw_boots,
+            _BROWN,
         ),
         _item(
-            "demo-sneakers-white", "White Canvas Sneakers", "Footwear", "79.00",
+            "demo-sneakers-white",
+            "White Canvas Sneakers",
+            "Footwear",
+            "79.00",
             {"color": "white", "material": "canvas", "sole": "gum rubber"},
             "Clean white low-top sneakers on a honey-coloured gum sole. Light, breathable "
             "and easy to pair with anything.",
-            draw_sneaker, _WHITE, _GUM,
+            draw_sneaker,
+            _WHITE,
+            _GUM,
         ),
         _item(
-            "demo-sneakers-red", "Red Canvas Sneakers", "Footwear", "79.00",
+            "demo-sneakers-red",
+            "Red Canvas Sneakers",
+            "Footwear",
+            "79.00",
             {"color": "red", "material": "canvas", "sole": "rubber"},
             "Bright red low-top sneakers with an off-white rubber sole and cotton laces. "
             "A cushioned insole makes them comfortable all day.",
-            draw_sneaker, _RED, _OFFWHITE,
+            draw_sneaker,
+            _RED,
+            _OFFWHITE,
         ),
         # Bags
         _item(
-            "demo-backpack-black", "Black Everyday Backpack", "Bags", "69.00",
+            "demo-backpack-black",
+            "Black Everyday Backpack",
+            "Bags",
+            "69.00",
             {"color": "black", "material": "recycled polyester", "capacity": "20 l"},
             "A 20-litre daypack in black water-repellent fabric. A padded sleeve fits a "
             "15-inch laptop and the front pocket keeps small things at hand.",
-            draw_backpack, _BLACK,
+            draw_backpack,
+            _BLACK,
         ),
         _item(
-            "demo-backpack-blue", "Blue Everyday Backpack", "Bags", "69.00",
+            "demo-backpack-blue",
+            "Blue Everyday Backpack",
+            "Bags",
+            "69.00",
             {"color": "blue", "material": "recycled polyester", "capacity": "20 l"},
             "Our everyday daypack in a clear cobalt blue, with padded straps, a laptop "
             "sleeve and a zipped front pocket.",
-            draw_backpack, _BLUE,
+            draw_backpack,
+            _BLUE,
         ),
         _item(
-            "demo-tote-canvas", "Natural Canvas Tote Bag", "Bags", "18.00",
+            "demo-tote-canvas",
+            "Natural Canvas Tote Bag",
+            "Bags",
+            "18.00",
             {"color": "beige", "material": "cotton canvas", "pattern": "striped"},
             "A roomy tote in undyed heavy cotton canvas with a green band across the front. "
             "Long handles sit comfortably on the shoulder.",
-            draw_tote, _NATURAL, _FOREST,
+            draw_tote,
+            _NATURAL,
+            _FOREST,
         ),
         # Home decor
         _item(
-            "demo-plant-terracotta", "Leafy Plant in Terracotta Pot", "Home decor", "27.00",
+            "demo-plant-terracotta",
+            "Leafy Plant in Terracotta Pot",
+            "Home decor",
+            "27.00",
             {"color": "terracotta", "material": "terracotta", "plant": "easy-care foliage"},
             "A bushy easy-care green plant in an unglazed terracotta pot. Likes bright, "
             "indirect light and a drink once a week.",
-            draw_plant, _TERRACOTTA,
+            draw_plant,
+            _TERRACOTTA,
         ),
         _item(
-            "demo-vase-blue", "Cobalt Blue Bottle Vase", "Home decor", "29.00",
+            "demo-vase-blue",
+            "Cobalt Blue Bottle Vase",
+            "Home decor",
+            "29.00",
             {"color": "blue", "material": "glazed ceramic", "height": "30 cm"},
             "A tall bottle-shaped vase in a rich cobalt glaze with a narrow neck, made for "
             "a few dried stems or a single fresh flower.",
-            draw_vase, _COBALT,
+            draw_vase,
+            _COBALT,
         ),
         _item(
-            "demo-cushion-mustard", "Mustard Velvet Cushion", "Home decor", "24.00",
+            "demo-cushion-mustard",
+            "Mustard Velvet Cushion",
+            "Home decor",
+            "24.00",
             {"color": "yellow", "material": "velvet", "size": "45 x 45 cm"},
             "A plump square cushion in mustard-yellow velvet with piped edges and a "
             "covered centre button. The cover zips off for washing.",
-            draw_cushion, _MUSTARD,
+            draw_cushion,
+            _MUSTARD,
         ),
         _item(
-            "demo-clock-white", "White Round Wall Clock", "Home decor", "35.00",
+            "demo-clock-white",
+            "White Round Wall Clock",
+            "Home decor",
+            "35.00",
             {"color": "white", "material": "plastic and glass", "diameter": "30 cm"},
             "A simple round wall clock with a white frame, crisp black markings and a "
             "red second hand. The sweep movement is completely silent.",
-            draw_clock, _WHITE,
+            draw_clock,
+            _WHITE,
         ),
         # Stationery
         _item(
-            "demo-notebook-navy", "Navy Hardcover Notebook", "Stationery", "12.50",
+            "demo-notebook-navy",
+            "Navy Hardcover Notebook",
+            "Stationery",
+            "12.50",
             {"color": "navy", "material": "paper", "ruling": "dotted"},
             "An A5 hardcover notebook in navy with 192 dotted pages, an elastic closure "
             "and a ribbon bookmark.",
-            draw_notebook, _NAVY, _YELLOW,
+            draw_notebook,
+            _NAVY,
+            _YELLOW,
         ),
         _item(
-            "demo-notebook-red", "Red Hardcover Notebook", "Stationery", "12.50",
+            "demo-notebook-red",
+            "Red Hardcover Notebook",
+            "Stationery",
+            "12.50",
             {"color": "red", "material": "paper", "ruling": "lined"},
             "A lined A5 notebook with a bright red hard cover, cream pages that take ink "
             "without bleeding, and an elastic band to keep it shut.",
-            draw_notebook, _RED, _NAVY,
+            draw_notebook,
+            _RED,
+            _NAVY,
         ),
         _item(
-            "demo-pencils-yellow", "Yellow HB Pencils, Set of 3", "Stationery", "6.90",
+            "demo-pencils-yellow",
+            "Yellow HB Pencils, Set of 3",
+            "Stationery",
+            "6.90",
             {"color": "yellow", "material": "cedar wood", "hardness": "HB"},
             "Three classic yellow HB pencils made from cedar, each with a pink eraser. "
             "Sharpened and ready to write.",
-            draw_pencils, _YELLOW,
+            draw_pencils,
+            _YELLOW,
         ),
         # Outdoor
         _item(
-            "demo-tent-orange", "Orange Two-Person Tent", "Outdoor", "189.00",
+            "demo-tent-orange",
+            "Orange Two-Person Tent",
+            "Outdoor",
+            "189.00",
             {"color": "orange", "material": "ripstop nylon", "capacity": "2 people"},
             "A bright orange ridge tent for two that pitches in minutes. Easy to spot at a "
             "busy campsite and keeps the rain out.",
-            draw_tent, _ORANGE,
+            draw_tent,
+            _ORANGE,
         ),
         _item(
-            "demo-tent-green", "Forest Green Two-Person Tent", "Outdoor", "189.00",
+            "demo-tent-green",
+            "Forest Green Two-Person Tent",
+            "Outdoor",
+            "189.00",
             {"color": "green", "material": "ripstop nylon", "capacity": "2 people"},
             "The same two-person ridge tent in forest green, for blending into the trees. "
             "Packs down small enough to strap to a backpack.",
-            draw_tent, _FOREST,
+            draw_tent,
+            _FOREST,
         ),
         _item(
-            "demo-bottle-teal", "Teal Insulated Water Bottle", "Outdoor", "24.00",
+            "demo-bottle-teal",
+            "Teal Insulated Water Bottle",
+            "Outdoor",
+            "24.00",
             {"color": "teal", "material": "stainless steel", "capacity": "750 ml"},
             "A double-walled steel bottle in teal that keeps water cold for a whole day. "
             "The screw cap has a loop for clipping it to a bag.",
-            draw_bottle, _TEAL,
+            draw_bottle,
+            _TEAL,
         ),
         _item(
-            "demo-lantern-red", "Red Camping Lantern", "Outdoor", "34.00",
+            "demo-lantern-red",
+            "Red Camping Lantern",
+            "Outdoor",
+            "34.00",
             {"color": "red", "material": "metal and glass", "power": "rechargeable LED"},
             "A rechargeable LED camping lantern in red with a warm, flicker-free glow and "
             "a wire handle for hanging it inside the tent.",
-            draw_lantern, _RED,
+            draw_lantern,
+            _RED,
         ),
     ]

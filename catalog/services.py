@@ -119,8 +119,11 @@ def item_delete(*, item: Item) -> None:
         transaction.on_commit(lambda: _delete_files(names))
 
 
-def item_image_add(*, item: Item, image: ValidatedImage, position: int | None = None) -> ItemImage:
-    """Attach an image to an item. The same bytes twice on one item give the existing row."""
+def item_image_add(
+    *, item: Item, image: ValidatedImage, position: int | None = None
+) -> tuple[ItemImage, bool]:
+    """Attach an image to an item, like get_or_create: the same bytes twice on one item give
+    the existing row and created=False."""
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -128,7 +131,7 @@ def item_image_add(*, item: Item, image: ValidatedImage, position: int | None = 
             Item.objects.select_for_update().only("pk").get(pk=item.pk)
             existing = item.images.filter(sha256=image.sha256).first()
             if existing is not None:
-                return existing
+                return existing, False
             _check_image_count(existing=item.images.count(), adding=1)
             if position is None:
                 last = item.images.aggregate(last=Max("position"))["last"]
@@ -139,7 +142,7 @@ def item_image_add(*, item: Item, image: ValidatedImage, position: int | None = 
     except BaseException:
         _delete_files(stored)
         raise
-    return item_image
+    return item_image, True
 
 
 def item_image_delete(*, item_image: ItemImage) -> None:

@@ -129,6 +129,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("SEARCHAPP_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("SEARCHAPP_MEDIA_ROOT", str(DATA_DIR / "media")))
 # Serve uploaded images from Django itself (fine for one machine; put a web server or an

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from catalog import views as catalog_views
+from searchapp.media import media
 
 urlpatterns = [
     path("", catalog_views.home, name="home"),
@@ -13,9 +13,5 @@ urlpatterns = [
 ]
 
 if settings.SEARCHAPP_SERVE_MEDIA:
-    # Uploaded images are stored under content-derived names with the extension of their
-    # sniffed format, so the type Django guesses from the name is the real one.
     media_prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns.append(
-        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", media, name="media"))

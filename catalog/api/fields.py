@@ -45,7 +45,7 @@ class AttributesField(serializers.Field):
     """A JSON object of attributes; multipart clients send it as a JSON string."""
 
     default_error_messages = {
-        "invalid": "Attributes must be a JSON object, e.g. {\"color\": \"red\"}.",
+        "invalid": "Attributes must be a JSON object, e.g. {{\"color\": \"red\"}}.",
     }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:

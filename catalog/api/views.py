@@ -157,9 +157,7 @@ class ItemImageListApi(CatalogApi):
         item = self.get_item(request, item_id)
         serializer = ItemImageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        count_before = item.images.count()
-        item_image = services.item_image_add(item=item, **serializer.validated_data)
-        created = item.images.count() > count_before
+        item_image, created = services.item_image_add(item=item, **serializer.validated_data)
         return Response(
             ItemImageOutputSerializer(item_image, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -122,10 +122,10 @@ def test_update_rejects_unknown_fields_and_duplicates() -> None:
 
 def test_add_image_is_idempotent_per_item_and_positions_follow(settings) -> None:
     item = services.item_create(external_id="i", title="I")
-    first = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
-    again = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
-    second = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(1, 1, 1))))
-    assert first.pk == again.pk
+    first, created = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
+    again, created_again = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
+    second, _ = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(1, 1, 1))))
+    assert first.pk == again.pk and created and not created_again
     assert (first.position, second.position) == (0, 1)
     assert len(stored_files(settings)) == 2
 
