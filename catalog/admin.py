@@ -60,13 +60,30 @@ class ItemImageInline(admin.TabularInline):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "title", "category", "price", "is_active", "external_id", "updated_at"]
+    list_display = [
+        "thumbnail",
+        "title",
+        "category",
+        "price",
+        "is_active",
+        "external_id",
+        "updated_at",
+    ]
     list_display_links = ["thumbnail", "title"]
     list_filter = ["category", "is_active"]
     search_fields = ["title", "description", "external_id", "category"]
     readonly_fields = ["created_at", "updated_at"]
-    fields = ["external_id", "title", "description", "category", "price", "attributes", "is_active",
-              "created_at", "updated_at"]
+    fields = [
+        "external_id",
+        "title",
+        "description",
+        "category",
+        "price",
+        "attributes",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ItemImageInline]
     list_per_page = 50
     actions = ["activate", "deactivate"]
@@ -78,7 +95,9 @@ class ItemAdmin(admin.ModelAdmin):
     def thumbnail(self, obj: Item) -> str:
         return _thumbnail(obj.primary_image)
 
-    def save_model(self, request: HttpRequest, obj: Item, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Item, form: forms.ModelForm, change: bool
+    ) -> None:
         values = {field: form.cleaned_data[field] for field in services.ITEM_FIELDS}
         if change:
             services.item_update(item=obj, **values)
@@ -98,6 +117,8 @@ class ItemAdmin(admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             return
         item: Item = form.instance
+        # The admin's change message reads these; the services did the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for image_form in formset.forms:
             if not image_form.has_changed() and image_form.instance.pk is None:
                 continue
@@ -105,12 +126,14 @@ class ItemAdmin(admin.ModelAdmin):
             if image_form in formset.deleted_forms:
                 if instance.pk:
                     services.item_image_delete(item_image=instance)
+                    formset.deleted_objects.append(instance)
                 continue
             validated = getattr(image_form, "validated_image", None)
             if instance.pk is None and validated is not None:
-                services.item_image_add(
+                added, _ = services.item_image_add(
                     item=item, image=validated, position=image_form.cleaned_data.get("position")
                 )
+                formset.new_objects.append(added)
             elif instance.pk is not None and "position" in image_form.changed_data:
                 services.item_image_move(
                     item_image=instance, position=image_form.cleaned_data["position"]

@@ -32,7 +32,9 @@ _CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 # Declared types that say nothing about the format; the bytes decide.
 _UNINFORMATIVE_CONTENT_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 
-_DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*);base64,")
+_DATA_URL = re.compile(
+    r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*);base64,"
+)
 
 
 @dataclass(frozen=True)

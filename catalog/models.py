@@ -84,7 +84,9 @@ class ItemImage(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["item", "sha256"], name="catalog_itemimage_unique_bytes"),
+            models.UniqueConstraint(
+                fields=["item", "sha256"], name="catalog_itemimage_unique_bytes"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,15 @@ from catalog.models import Item, ItemImage
 
 logger = logging.getLogger(__name__)
 
-ITEM_FIELDS = ("external_id", "title", "description", "category", "price", "attributes", "is_active")
+ITEM_FIELDS = (
+    "external_id",
+    "title",
+    "description",
+    "category",
+    "price",
+    "attributes",
+    "is_active",
+)
 
 
 def _clean_text(value: str, field: str) -> str:
@@ -92,7 +100,9 @@ def item_create(
         with transaction.atomic():
             _save_item(item)
             for position, image in enumerate(images):
-                stored.append(_store_image(item=item, image=image, position=position).image.name)
+                stored.append(
+                    str(_store_image(item=item, image=image, position=position).image.name)
+                )
     except BaseException:
         _delete_files(stored)
         raise
@@ -137,7 +147,7 @@ def item_image_add(
                 last = item.images.aggregate(last=Max("position"))["last"]
                 position = 0 if last is None else last + 1
             item_image = _store_image(item=item, image=image, position=position)
-            stored.append(item_image.image.name)
+            stored.append(str(item_image.image.name))
             _touch(item.pk)
     except BaseException:
         _delete_files(stored)
@@ -146,7 +156,7 @@ def item_image_add(
 
 
 def item_image_delete(*, item_image: ItemImage) -> None:
-    name = item_image.image.name
+    name = str(item_image.image.name)
     with transaction.atomic():
         item_image.delete()
         _touch(item_image.item_id)
@@ -185,7 +195,7 @@ def _store_image(*, item: Item, image: ValidatedImage, position: int) -> ItemIma
     try:
         item_image.save()
     except BaseException:
-        _delete_files([item_image.image.name])
+        _delete_files([str(item_image.image.name)])
         raise
     return item_image
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 
@@ -19,8 +20,10 @@ def _timed(check: Any) -> dict[str, Any]:
 
 def _database() -> dict[str, Any]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('server_version'), extversion FROM pg_extension "
-                       "WHERE extname = 'vector'")
+        cursor.execute(
+            "SELECT current_setting('server_version'), extversion FROM pg_extension "
+            "WHERE extname = 'vector'"
+        )
         row = cursor.fetchone()
     if row is None:
         with connection.cursor() as cursor:
@@ -30,12 +33,12 @@ def _database() -> dict[str, Any]:
 
 
 def _broker() -> dict[str, Any]:
-    from searchapp.celery import app
+    from kombu import Connection
 
-    with app.connection_for_write() as conn:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
-        transport = conn.transport_cls
-    return {"transport": str(transport)}
+        conn.default_channel.client.ping()  # type: ignore[attr-defined]
+        return {"transport": conn.transport_cls}
 
 
 def health_status() -> dict[str, Any]:

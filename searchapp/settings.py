@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from searchapp import localstack
 from searchapp.env import database_from_url, env_bool, env_int, env_list, env_str
@@ -84,6 +85,7 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, or the embedded PostgreSQL -----------------------------------
 _database_url = env_str("DATABASE_URL")
+_database: dict[str, Any]
 if _database_url:
     _database = database_from_url(_database_url)
 else:

@@ -31,5 +31,7 @@ class HealthApi(APIView):
     )
     def get(self, request: Request) -> Response:
         report = health_status()
-        code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
+        code = (
+            status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
+        )
         return Response(report, status=code)

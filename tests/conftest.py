@@ -35,7 +35,9 @@ def _no_throttling(settings: Any) -> None:
 
 
 def make_image_bytes(
-    fmt: str = "PNG", size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30),
+    fmt: str = "PNG",
+    size: tuple[int, int] = (64, 48),
+    color: tuple[int, int, int] = (200, 30, 30),
     mode: str = "RGB",
 ) -> bytes:
     buffer = io.BytesIO()
@@ -98,13 +100,15 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: flo
 def worker_environment() -> dict[str, str]:
     """Environment for a child process that must see the test database and test broker."""
     env = dict(os.environ)
-    env["SEARCHAPP_DATABASE_NAME"] = settings.DATABASES["default"]["NAME"]
+    env["SEARCHAPP_DATABASE_NAME"] = str(settings.DATABASES["default"]["NAME"])
     env["DJANGO_SETTINGS_MODULE"] = "searchapp.settings"
     return env
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the embedded Redis, pointed at the test database."""
     from searchapp.celery import app
 

@@ -31,7 +31,9 @@ class ImageInputField(serializers.Field):
             if isinstance(data, str):
                 return image_from_data_url(data.strip())
             if hasattr(data, "read"):
-                return image_from_file(data, declared_content_type=getattr(data, "content_type", None))
+                return image_from_file(
+                    data, declared_content_type=getattr(data, "content_type", None)
+                )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
         self.fail("invalid")
@@ -45,7 +47,7 @@ class AttributesField(serializers.Field):
     """A JSON object of attributes; multipart clients send it as a JSON string."""
 
     default_error_messages = {
-        "invalid": "Attributes must be a JSON object, e.g. {{\"color\": \"red\"}}.",
+        "invalid": 'Attributes must be a JSON object, e.g. {{"color": "red"}}.',
     }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from catalog.api.fields import AttributesField, ImageInputField
 from catalog.models import Item, ItemImage
 from catalog.selectors import ITEM_ORDERINGS
 
-PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+PRICE: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
 
 
 class ItemImageOutputSerializer(serializers.ModelSerializer[ItemImage]):
@@ -56,7 +56,9 @@ class ItemOutputSerializer(serializers.ModelSerializer[Item]):
 class ItemCreateInputSerializer(serializers.Serializer[Any]):
     external_id = serializers.CharField(max_length=255)
     title = serializers.CharField(max_length=500)
-    description = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
     category = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     price = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
     attributes = AttributesField(required=False, default=dict)
@@ -85,7 +87,9 @@ class ItemFilterSerializer(serializers.Serializer[Any]):
     price_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
     external_id = serializers.CharField(required=False)
     is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
-    ordering = serializers.ChoiceField(choices=list(ITEM_ORDERINGS), required=False, default="newest")
+    ordering = serializers.ChoiceField(
+        choices=list(ITEM_ORDERINGS), required=False, default="newest"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("price_min"), attrs.get("price_max")

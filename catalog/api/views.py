@@ -53,7 +53,9 @@ class CatalogApi(APIView):
             raise Http404
         return item
 
-    def item_response(self, request: Request, item: Item, code: int = status.HTTP_200_OK) -> Response:
+    def item_response(
+        self, request: Request, item: Item, code: int = status.HTTP_200_OK
+    ) -> Response:
         fresh = selectors.item_get(item_id=item.pk, include_inactive=True)
         return Response(ItemOutputSerializer(fresh, context={"request": request}).data, status=code)
 
@@ -107,13 +109,19 @@ class ItemDetailApi(CatalogApi):
     def get(self, request: Request, item_id: int) -> Response:
         return self.item_response(request, self.get_item(request, item_id))
 
-    @extend_schema(summary="Change some fields of an item", request=ItemUpdateInputSerializer,
-                   responses=ItemOutputSerializer)
+    @extend_schema(
+        summary="Change some fields of an item",
+        request=ItemUpdateInputSerializer,
+        responses=ItemOutputSerializer,
+    )
     def patch(self, request: Request, item_id: int) -> Response:
         return self._update(request, item_id, partial=True)
 
-    @extend_schema(summary="Replace an item's fields", request=ItemCreateInputSerializer,
-                   responses=ItemOutputSerializer)
+    @extend_schema(
+        summary="Replace an item's fields",
+        request=ItemCreateInputSerializer,
+        responses=ItemOutputSerializer,
+    )
     def put(self, request: Request, item_id: int) -> Response:
         return self._update(request, item_id, partial=False)
 
@@ -144,7 +152,9 @@ class ItemImageListApi(CatalogApi):
     @extend_schema(summary="List an item's images", responses=ItemImageOutputSerializer(many=True))
     def get(self, request: Request, item_id: int) -> Response:
         item = self.get_item(request, item_id)
-        data = ItemImageOutputSerializer(item.images.all(), many=True, context={"request": request}).data
+        data = ItemImageOutputSerializer(
+            item.images.all(), many=True, context={"request": request}
+        ).data
         return Response(data)
 
     @extend_schema(

@@ -15,15 +15,25 @@ from tests.conftest import make_image_bytes
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares width x height but carries a tiny (wrong) body."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("fmt,content_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"),
-                                              ("WEBP", "image/webp"), ("GIF", "image/gif")])
+@pytest.mark.parametrize(
+    "fmt,content_type",
+    [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp"), ("GIF", "image/gif")],
+)
 def test_accepts_each_provider_format(fmt: str, content_type: str) -> None:
     data = make_image_bytes(fmt, size=(30, 20))
     image = image_from_bytes(data)
@@ -31,7 +41,7 @@ def test_accepts_each_provider_format(fmt: str, content_type: str) -> None:
     assert len(image.sha256) == 64 and image.filename.endswith(image.extension)
 
 
-def codes(exc: pytest.ExceptionInfo[ValidationError]) -> list[str]:
+def codes(exc: pytest.ExceptionInfo[ValidationError]) -> list[str | None]:
     return [error.code for error in exc.value.error_list]
 
 
@@ -81,7 +91,9 @@ def test_declared_content_type_must_match_the_bytes() -> None:
     jpeg = make_image_bytes("JPEG")
     assert image_from_bytes(jpeg, declared_content_type="image/jpeg").content_type == "image/jpeg"
     assert image_from_bytes(jpeg, declared_content_type="image/jpg").content_type == "image/jpeg"
-    assert image_from_bytes(jpeg, declared_content_type="application/octet-stream").extension == "jpg"
+    assert (
+        image_from_bytes(jpeg, declared_content_type="application/octet-stream").extension == "jpg"
+    )
     with pytest.raises(ValidationError) as exc:
         image_from_bytes(jpeg, declared_content_type="image/png")
     assert codes(exc) == ["content_type_mismatch"]

@@ -24,15 +24,21 @@ def test_create_with_images_stores_files_and_metadata(settings) -> None:
     png = image_from_bytes(make_image_bytes("PNG", size=(40, 30)))
     jpeg = image_from_bytes(make_image_bytes("JPEG", size=(20, 10)))
     item = services.item_create(
-        external_id="sku-1", title="Red mug", description="A mug.", category="Kitchen",
-        price=Decimal("12.50"), attributes={"color": "red"}, images=[png, jpeg],
+        external_id="sku-1",
+        title="Red mug",
+        description="A mug.",
+        category="Kitchen",
+        price=Decimal("12.50"),
+        attributes={"color": "red"},
+        images=[png, jpeg],
     )
     images = list(item.images.all())
     assert [(i.width, i.height, i.content_type, i.position) for i in images] == [
-        (40, 30, "image/png", 0), (20, 10, "image/jpeg", 1)
+        (40, 30, "image/png", 0),
+        (20, 10, "image/jpeg", 1),
     ]
     assert images[0].sha256 == png.sha256
-    assert default_storage.open(images[0].image.name).read() == png.data
+    assert default_storage.open(str(images[0].image.name)).read() == png.data
     assert images[0].image.name == f"items/{item.pk}/{png.sha256}.png"
     assert len(stored_files(settings)) == 2
 
@@ -46,7 +52,8 @@ def test_full_text_column_weights_title_over_description() -> None:
     ranked = list(
         Item.objects.filter(search_vector=SearchQuery("shade", config="english"))
         .annotate(rank=SearchRank(F("search_vector"), SearchQuery("shade", config="english")))
-        .order_by("-rank").values_list("external_id", flat=True)
+        .order_by("-rank")
+        .values_list("external_id", flat=True)
     )
     assert ranked == ["b", "a"]
 
@@ -122,9 +129,15 @@ def test_update_rejects_unknown_fields_and_duplicates() -> None:
 
 def test_add_image_is_idempotent_per_item_and_positions_follow(settings) -> None:
     item = services.item_create(external_id="i", title="I")
-    first, created = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
-    again, created_again = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9))))
-    second, _ = services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(1, 1, 1))))
+    first, created = services.item_image_add(
+        item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9)))
+    )
+    again, created_again = services.item_image_add(
+        item=item, image=image_from_bytes(make_image_bytes(color=(9, 9, 9)))
+    )
+    second, _ = services.item_image_add(
+        item=item, image=image_from_bytes(make_image_bytes(color=(1, 1, 1)))
+    )
     assert first.pk == again.pk and created and not created_again
     assert (first.position, second.position) == (0, 1)
     assert len(stored_files(settings)) == 2
@@ -132,14 +145,20 @@ def test_add_image_is_idempotent_per_item_and_positions_follow(settings) -> None
 
 def test_image_count_limit(settings) -> None:
     settings.SEARCHAPP_MAX_IMAGES_PER_ITEM = 1
-    item = services.item_create(external_id="i", title="I", images=[image_from_bytes(make_image_bytes())])
+    item = services.item_create(
+        external_id="i", title="I", images=[image_from_bytes(make_image_bytes())]
+    )
     with pytest.raises(ValidationError):
-        services.item_image_add(item=item, image=image_from_bytes(make_image_bytes(color=(0, 0, 1))))
+        services.item_image_add(
+            item=item, image=image_from_bytes(make_image_bytes(color=(0, 0, 1)))
+        )
     assert item.images.count() == 1
 
 
 def test_delete_removes_rows_and_files_after_commit(settings) -> None:
-    item = services.item_create(external_id="d", title="D", images=[image_from_bytes(make_image_bytes())])
+    item = services.item_create(
+        external_id="d", title="D", images=[image_from_bytes(make_image_bytes())]
+    )
     assert len(stored_files(settings)) == 1
     services.item_delete(item=item)
     assert Item.objects.count() == 0 and ItemImage.objects.count() == 0
@@ -147,7 +166,9 @@ def test_delete_removes_rows_and_files_after_commit(settings) -> None:
 
 
 def test_image_delete_removes_file(settings) -> None:
-    item = services.item_create(external_id="d", title="D", images=[image_from_bytes(make_image_bytes())])
+    item = services.item_create(
+        external_id="d", title="D", images=[image_from_bytes(make_image_bytes())]
+    )
     services.item_image_delete(item_image=item.images.get())
     assert stored_files(settings) == [] and item.images.count() == 0
 
@@ -157,7 +178,14 @@ def test_selectors_filter_and_hide_inactive() -> None:
     services.item_create(external_id="b", title="B", category="Kitchen", price=Decimal("50"))
     services.item_create(external_id="c", title="C", category="Garden", price=Decimal("20"))
     services.item_create(external_id="d", title="D", category="Kitchen", is_active=False)
-    ids = lambda **kw: sorted(selectors.item_list(filters=selectors.ItemFilters(**kw)).values_list("external_id", flat=True))  # noqa: E731
+
+    def ids(**kw):
+        return sorted(
+            selectors.item_list(filters=selectors.ItemFilters(**kw)).values_list(
+                "external_id", flat=True
+            )
+        )
+
     assert ids() == ["a", "b", "c"]
     assert ids(include_inactive=True) == ["a", "b", "c", "d"]
     assert ids(category="Kitchen") == ["a", "b"]

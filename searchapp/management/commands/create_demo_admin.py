@@ -30,6 +30,6 @@ class Command(BaseCommand):
         credentials.parent.mkdir(parents=True, exist_ok=True)
         credentials.write_text(f"user {DEMO_USERNAME} / password {password}\n")
         credentials.chmod(0o600)
-        self.stdout.write(self.style.SUCCESS(
-            f"Created admin login: user {DEMO_USERNAME} / password {password}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Created admin login: user {DEMO_USERNAME} / password {password}")
+        )

@@ -31,7 +31,9 @@ def nothing_stored(settings) -> bool:
 
 
 def make_item(external_id: str = "sku", **fields) -> Item:
-    return services.item_create(external_id=external_id, title=fields.pop("title", external_id), **fields)
+    return services.item_create(
+        external_id=external_id, title=fields.pop("title", external_id), **fields
+    )
 
 
 # --- reads are open -----------------------------------------------------------------------
@@ -44,14 +46,24 @@ def test_anonymous_list_is_paginated_and_filterable(anon_client: APIClient) -> N
     page = anon_client.get(ITEMS).json()
     assert page["count"] == 30 and len(page["results"]) == 24 and page["next"]
     assert anon_client.get(ITEMS, {"page": 2}).json()["results"][-1]["external_id"] == "k00"
-    kitchen = anon_client.get(ITEMS, {"category": "Kitchen", "price_min": "10", "price_max": "20"}).json()
-    assert sorted(r["external_id"] for r in kitchen["results"]) == ["k11", "k13", "k15", "k17", "k19"]
-    by_price = anon_client.get(ITEMS, {"ordering": "-price", "page_size": 3}).json()
+    kitchen = anon_client.get(
+        ITEMS, {"category": "Kitchen", "price_min": "10", "price_max": "20"}
+    ).json()
+    assert sorted(r["external_id"] for r in kitchen["results"]) == [
+        "k11",
+        "k13",
+        "k15",
+        "k17",
+        "k19",
+    ]
+    by_price = anon_client.get(ITEMS, {"ordering": "-price", "page_size": "3"}).json()
     assert [r["price"] for r in by_price["results"]] == ["29.00", "28.00", "27.00"]
     assert anon_client.get(ITEMS, {"external_id": "k05"}).json()["count"] == 1
 
 
-def test_anonymous_cannot_see_inactive_items(anon_client: APIClient, curator_client: APIClient) -> None:
+def test_anonymous_cannot_see_inactive_items(
+    anon_client: APIClient, curator_client: APIClient
+) -> None:
     hidden = make_item("hidden", is_active=False)
     assert anon_client.get(f"{ITEMS}{hidden.pk}/").status_code == 404
     assert anon_client.get(ITEMS, {"is_active": "false"}).json()["count"] == 0
@@ -71,10 +83,17 @@ def test_retrieve_shows_images_with_absolute_urls(anon_client: APIClient) -> Non
 
 @pytest.mark.parametrize(
     "params,field",
-    [({"price_min": "cheap"}, "price_min"), ({"price_min": "9", "price_max": "1"}, "price_min"),
-     ({"ordering": "random"}, "ordering"), ({"page": "999"}, None), ({"page_size": "-1"}, None)],
+    [
+        ({"price_min": "cheap"}, "price_min"),
+        ({"price_min": "9", "price_max": "1"}, "price_min"),
+        ({"ordering": "random"}, "ordering"),
+        ({"page": "999"}, None),
+        ({"page_size": "-1"}, None),
+    ],
 )
-def test_bad_list_parameters(anon_client: APIClient, params: dict, field: str | None) -> None:
+def test_bad_list_parameters(
+    anon_client: APIClient, params: dict[str, str], field: str | None
+) -> None:
     make_item()
     response = anon_client.get(ITEMS, params)
     if field is None:  # out-of-range pages are a 404, a bad page size falls back to the default
@@ -89,7 +108,10 @@ def test_bad_list_parameters(anon_client: APIClient, params: dict, field: str | 
 
 
 def test_anonymous_and_plain_users_cannot_write(anon_client: APIClient, settings) -> None:
-    assert anon_client.post(ITEMS, {"external_id": "x", "title": "X"}, format="json").status_code == 401
+    assert (
+        anon_client.post(ITEMS, {"external_id": "x", "title": "X"}, format="json").status_code
+        == 401
+    )
     user = User.objects.create_user("shopper", password="pw-shopper-1")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
@@ -100,7 +122,9 @@ def test_anonymous_and_plain_users_cannot_write(anon_client: APIClient, settings
 
 def test_token_endpoint_gives_a_working_token(curator: User) -> None:
     client = APIClient()
-    token = client.post("/api/v1/auth/token/", {"username": "curator", "password": "curator-pass-123"}).json()["token"]
+    token = client.post(
+        "/api/v1/auth/token/", {"username": "curator", "password": "curator-pass-123"}
+    ).json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.post(ITEMS, {"external_id": "t", "title": "T"}, format="json").status_code == 201
 
@@ -114,14 +138,25 @@ def test_session_writes_need_csrf(curator: User) -> None:
 
 def test_create_with_json_and_data_url_images(curator_client: APIClient) -> None:
     payload = {
-        "external_id": "mug-1", "title": "Blue mug", "description": "Holds tea.",
-        "category": "Kitchen", "price": "9.99", "attributes": {"color": "blue"},
-        "images": [data_url(make_image_bytes("PNG")), data_url(make_image_bytes("JPEG"), "image/jpeg")],
+        "external_id": "mug-1",
+        "title": "Blue mug",
+        "description": "Holds tea.",
+        "category": "Kitchen",
+        "price": "9.99",
+        "attributes": {"color": "blue"},
+        "images": [
+            data_url(make_image_bytes("PNG")),
+            data_url(make_image_bytes("JPEG"), "image/jpeg"),
+        ],
     }
     response = curator_client.post(ITEMS, payload, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["title"] == "Blue mug" and body["price"] == "9.99" and body["attributes"] == {"color": "blue"}
+    assert (
+        body["title"] == "Blue mug"
+        and body["price"] == "9.99"
+        and body["attributes"] == {"color": "blue"}
+    )
     assert [i["content_type"] for i in body["images"]] == ["image/png", "image/jpeg"]
 
 
@@ -132,7 +167,12 @@ def test_create_with_multipart_files(curator_client: APIClient) -> None:
     ]
     response = curator_client.post(
         ITEMS,
-        {"external_id": "mp", "title": "Multipart", "attributes": json.dumps({"size": "L"}), "images": files},
+        {
+            "external_id": "mp",
+            "title": "Multipart",
+            "attributes": json.dumps({"size": "L"}),
+            "images": files,
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.content
@@ -142,9 +182,13 @@ def test_create_with_multipart_files(curator_client: APIClient) -> None:
 
 def test_update_and_delete(curator_client: APIClient, settings) -> None:
     item = make_item("u", title="Old", images=[image_from_bytes(make_image_bytes())])
-    response = curator_client.patch(f"{ITEMS}{item.pk}/", {"title": "New", "price": "5"}, format="json")
+    response = curator_client.patch(
+        f"{ITEMS}{item.pk}/", {"title": "New", "price": "5"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["title"] == "New"
-    response = curator_client.put(f"{ITEMS}{item.pk}/", {"external_id": "u", "title": "Put"}, format="json")
+    response = curator_client.put(
+        f"{ITEMS}{item.pk}/", {"external_id": "u", "title": "Put"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["price"] is None
     assert curator_client.delete(f"{ITEMS}{item.pk}/").status_code == 204
     assert nothing_stored(settings)
@@ -153,7 +197,10 @@ def test_update_and_delete(curator_client: APIClient, settings) -> None:
 def test_image_subresource(curator_client: APIClient, anon_client: APIClient) -> None:
     item = make_item("img")
     url = f"{ITEMS}{item.pk}/images/"
-    assert anon_client.post(url, {"image": data_url(make_image_bytes())}, format="json").status_code == 401
+    assert (
+        anon_client.post(url, {"image": data_url(make_image_bytes())}, format="json").status_code
+        == 401
+    )
     created = curator_client.post(url, {"image": data_url(make_image_bytes())}, format="json")
     assert created.status_code == 201
     again = curator_client.post(url, {"image": data_url(make_image_bytes())}, format="json")
@@ -195,7 +242,12 @@ def test_bad_multipart_images(curator_client: APIClient, settings, case: str) ->
 def test_image_over_pixel_limit(curator_client: APIClient, settings) -> None:
     settings.SEARCHAPP_MAX_IMAGE_PIXELS = 50 * 50
     response = curator_client.post(
-        ITEMS, {"external_id": "big", "title": "Big", "images": [data_url(make_image_bytes(size=(60, 60)))]},
+        ITEMS,
+        {
+            "external_id": "big",
+            "title": "Big",
+            "images": [data_url(make_image_bytes(size=(60, 60)))],
+        },
         format="json",
     )
     assert response.status_code == 400 and "pixels" in response.json()["detail"]
@@ -204,26 +256,43 @@ def test_image_over_pixel_limit(curator_client: APIClient, settings) -> None:
 
 def test_image_over_byte_limit(curator_client: APIClient, settings) -> None:
     settings.SEARCHAPP_MAX_IMAGE_BYTES = 1000
-    upload = SimpleUploadedFile("n.png", make_image_bytes(size=(400, 400), color=(1, 2, 3)) + b"\0" * 2000,
-                                content_type="image/png")
-    response = curator_client.post(ITEMS, {"external_id": "b", "title": "B", "images": [upload]}, format="multipart")
+    upload = SimpleUploadedFile(
+        "n.png",
+        make_image_bytes(size=(400, 400), color=(1, 2, 3)) + b"\0" * 2000,
+        content_type="image/png",
+    )
+    response = curator_client.post(
+        ITEMS, {"external_id": "b", "title": "B", "images": [upload]}, format="multipart"
+    )
     assert response.status_code == 400 and "limit" in response.json()["detail"]
     assert nothing_stored(settings)
 
 
 @pytest.mark.parametrize(
     "images",
-    [["data:image/png;base64,@@@@"], ["not a data url"], ["data:image/png,raw"], [42], "not-a-list"],
+    [
+        ["data:image/png;base64,@@@@"],
+        ["not a data url"],
+        ["data:image/png,raw"],
+        [42],
+        "not-a-list",
+    ],
 )
 def test_malformed_data_urls(curator_client: APIClient, settings, images) -> None:
-    response = curator_client.post(ITEMS, {"external_id": "m", "title": "M", "images": images}, format="json")
+    response = curator_client.post(
+        ITEMS, {"external_id": "m", "title": "M", "images": images}, format="json"
+    )
     assert response.status_code == 400 and response.json()["detail"]
     assert nothing_stored(settings)
 
 
-def test_second_bad_image_stores_nothing_from_the_first(curator_client: APIClient, settings) -> None:
+def test_second_bad_image_stores_nothing_from_the_first(
+    curator_client: APIClient, settings
+) -> None:
     images = [data_url(make_image_bytes()), "data:image/png;base64,AAAA"]
-    response = curator_client.post(ITEMS, {"external_id": "m", "title": "M", "images": images}, format="json")
+    response = curator_client.post(
+        ITEMS, {"external_id": "m", "title": "M", "images": images}, format="json"
+    )
     assert response.status_code == 400 and "images[1]" in response.json()["detail"]
     assert nothing_stored(settings)
 
@@ -231,7 +300,9 @@ def test_second_bad_image_stores_nothing_from_the_first(curator_client: APIClien
 def test_duplicate_external_id(curator_client: APIClient) -> None:
     make_item("taken")
     response = curator_client.post(
-        ITEMS, {"external_id": "taken", "title": "Again", "images": [data_url(make_image_bytes())]}, format="json"
+        ITEMS,
+        {"external_id": "taken", "title": "Again", "images": [data_url(make_image_bytes())]},
+        format="json",
     )
     assert response.status_code == 400
     assert "already exists" in response.json()["detail"]
@@ -272,7 +343,8 @@ def test_wrong_content_type_and_malformed_json(curator_client: APIClient, settin
 def test_put_with_images_is_refused(curator_client: APIClient) -> None:
     item = make_item("p")
     response = curator_client.put(
-        f"{ITEMS}{item.pk}/", {"external_id": "p", "title": "P", "images": [data_url(make_image_bytes())]},
+        f"{ITEMS}{item.pk}/",
+        {"external_id": "p", "title": "P", "images": [data_url(make_image_bytes())]},
         format="json",
     )
     assert response.status_code == 400 and "/images/" in response.json()["detail"]
