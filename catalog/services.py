@@ -106,6 +106,7 @@ def item_create(
     except BaseException:
         _delete_files(stored)
         raise
+    _schedule_embeddings(item.pk)
     return item
 
 
@@ -118,6 +119,7 @@ def item_update(*, item: Item, **changes: Any) -> Item:
         setattr(item, field, {} if field == "attributes" and value is None else value)
     _validated(item)
     _save_item(item)
+    _schedule_embeddings(item.pk)
     return item
 
 
@@ -152,6 +154,7 @@ def item_image_add(
     except BaseException:
         _delete_files(stored)
         raise
+    _schedule_embeddings(item.pk)
     return item_image, True
 
 
@@ -161,12 +164,21 @@ def item_image_delete(*, item_image: ItemImage) -> None:
         item_image.delete()
         _touch(item_image.item_id)
         transaction.on_commit(lambda: _delete_files([name]))
+        _schedule_embeddings(item_image.item_id)
 
 
 def item_image_move(*, item_image: ItemImage, position: int) -> ItemImage:
     item_image.position = position
     item_image.save(update_fields=["position"])
     return item_image
+
+
+def _schedule_embeddings(item_id: int) -> None:
+    """The item's text or images may have changed: the embedding spaces decide whether
+    that changes their input, and queue work on commit if it does."""
+    from embeddings.services import item_embeddings_schedule
+
+    item_embeddings_schedule(item_ids=[item_id])
 
 
 def _touch(item_id: int) -> None:

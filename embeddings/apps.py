@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class EmbeddingsConfig(AppConfig):
     name = "embeddings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from embeddings import checks  # noqa: F401  (registers the system check)
+        from embeddings.providers import registry  # noqa: F401  (connects setting_changed)

@@ -6,6 +6,7 @@ from searchapp.views import HealthApi
 
 urlpatterns = [
     path("", include("catalog.api.urls")),
+    path("", include("embeddings.api.urls")),
     path("health/", HealthApi.as_view(), name="api-health"),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

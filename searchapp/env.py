@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -62,4 +65,52 @@ def database_from_url(url: str) -> dict[str, Any]:
         "HOST": host,
         "PORT": str(parts.port or ""),
         "OPTIONS": query,
+    }
+
+
+ONNX_BACKEND = "embeddings.providers.onnx.OnnxProvider"
+# What a newcomer gets online: downloaded once from the Hugging Face hub on first use.
+DEFAULT_EMBEDDING_PROVIDERS: dict[str, dict[str, Any]] = {
+    "clip": {"BACKEND": ONNX_BACKEND, "OPTIONS": {"repo_id": "Xenova/clip-vit-base-patch32"}},
+    "minilm": {
+        "BACKEND": ONNX_BACKEND,
+        "OPTIONS": {"repo_id": "sentence-transformers/all-MiniLM-L6-v2", "variant": ""},
+    },
+}
+
+
+def embedding_providers_from_env() -> dict[str, dict[str, Any]]:
+    """SEARCHAPP_EMBEDDING_PROVIDERS (JSON) wins; else every model folder (Hugging Face
+    ONNX layout) under SEARCHAPP_MODEL_DIR becomes an `onnx` alias named after the folder;
+    else the hub defaults."""
+    raw = os.environ.get("SEARCHAPP_EMBEDDING_PROVIDERS")
+    if raw:
+        try:
+            configured = json.loads(raw)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"SEARCHAPP_EMBEDDING_PROVIDERS is not JSON: {exc}") from exc
+        if not isinstance(configured, dict):
+            raise ImproperlyConfigured("SEARCHAPP_EMBEDDING_PROVIDERS must be a JSON object")
+        return configured
+    model_dir = os.environ.get("SEARCHAPP_MODEL_DIR")
+    if not model_dir:
+        return DEFAULT_EMBEDDING_PROVIDERS
+    root = Path(model_dir)
+    if not root.is_dir():
+        raise ImproperlyConfigured(f"SEARCHAPP_MODEL_DIR={model_dir!r} is not a folder")
+    folders = (
+        [root]
+        if (root / "onnx").is_dir()
+        else sorted(p for p in root.iterdir() if (p / "onnx").is_dir())
+    )
+    if not folders:
+        raise ImproperlyConfigured(
+            f"SEARCHAPP_MODEL_DIR={model_dir!r} holds no model folder (expected <name>/onnx/*.onnx)"
+        )
+    return {
+        re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-"): {
+            "BACKEND": ONNX_BACKEND,
+            "OPTIONS": {"path": str(folder.resolve())},
+        }
+        for folder in folders
     }

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from searchapp import localstack
-from searchapp.env import database_from_url, env_bool, env_int, env_list, env_str
+from searchapp.env import (
+    database_from_url,
+    embedding_providers_from_env,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = localstack.data_dir_from_env()
@@ -114,6 +121,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "embedding-sweep": {
+        "task": "embeddings.sweep",
+        "schedule": env_int("SEARCHAPP_SWEEP_SECONDS", 120),
+    },
+}
+
+# --- Embeddings -----------------------------------------------------------------------------
+# alias -> {"BACKEND": dotted path, "OPTIONS": {...}}, like CACHES (see README).
+EMBEDDING_PROVIDERS = embedding_providers_from_env()
+SEARCHAPP_EMBED_BATCH_ITEMS = env_int("SEARCHAPP_EMBED_BATCH_ITEMS", 32)
+SEARCHAPP_EMBED_LEASE_SECONDS = env_int("SEARCHAPP_EMBED_LEASE_SECONDS", 600)
+SEARCHAPP_EMBED_RETRY_FAILED_AFTER = env_int("SEARCHAPP_EMBED_RETRY_FAILED_AFTER", 300)
+SEARCHAPP_EMBED_MAX_ATTEMPTS = env_int("SEARCHAPP_EMBED_MAX_ATTEMPTS", 20)
+SEARCHAPP_HNSW_M = env_int("SEARCHAPP_HNSW_M", 16)
+SEARCHAPP_HNSW_EF_CONSTRUCTION = env_int("SEARCHAPP_HNSW_EF_CONSTRUCTION", 64)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

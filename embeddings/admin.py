@@ -1,0 +1,104 @@
+"""Spaces in the admin: progress per space, create from a provider alias, activate/retire/backfill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from embeddings import selectors, services
+from embeddings.models import EmbeddingSpace
+from embeddings.providers.registry import providers
+
+
+class SpaceCreateForm(forms.ModelForm):
+    provider_alias = forms.ChoiceField(choices=())
+    activate = forms.BooleanField(required=False, initial=True, help_text="Searchable right away.")
+
+    class Meta:
+        model = EmbeddingSpace
+        fields = ["name", "provider_alias", "embeds_text", "embeds_images"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider_alias"].choices = [(alias, alias) for alias in providers.aliases()]
+
+
+@admin.register(EmbeddingSpace)
+class EmbeddingSpaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "provider_alias", "model_name", "dimensions", "embeds_text",
+                    "embeds_images", "progress"]  # fmt: skip
+    readonly_fields = ["provider_alias", "model_name", "dimensions", "embeds_text", "embeds_images",
+                       "status", "created_at", "activated_at", "progress"]  # fmt: skip
+    actions = ["activate", "retire", "backfill_stale", "retry_failed"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = SpaceCreateForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["name", "provider_alias", "embeds_text", "embeds_images", "activate"]
+        return ["name", *self.readonly_fields]
+
+    @admin.display(description="Progress (ready / pending / failed of items)")
+    def progress(self, obj: EmbeddingSpace) -> str:
+        p = selectors.space_progress(space=obj)
+        return f"{p.ready} / {p.pending} / {p.failed} of {p.total} ({p.percent_ready}%)"
+
+    def save_model(
+        self, request: HttpRequest, obj: EmbeddingSpace, form: Any, change: bool
+    ) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        try:
+            created = services.space_create(
+                name=form.cleaned_data["name"],
+                provider_alias=form.cleaned_data["provider_alias"],
+                embeds_text=form.cleaned_data["embeds_text"],
+                embeds_images=form.cleaned_data["embeds_images"],
+                activate=form.cleaned_data["activate"],
+            )
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: EmbeddingSpace) -> None:
+        services.space_delete(space=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
+        for space in queryset:
+            services.space_delete(space=space)
+
+    @admin.action(description="Activate (search these spaces)")
+    def activate(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
+        for space in queryset:
+            services.space_activate(space=space)
+
+    @admin.action(description="Retire (stop embedding and searching)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
+        for space in queryset:
+            services.space_retire(space=space)
+
+    @admin.action(description="Embed items that are not ready")
+    def backfill_stale(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
+        marked = sum(services.space_backfill(space=space, scope="stale") for space in queryset)
+        self.message_user(request, f"{marked} items queued.")
+
+    @admin.action(description="Retry failed items")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
+        marked = sum(services.space_backfill(space=space, scope="failed") for space in queryset)
+        self.message_user(request, f"{marked} failed items queued again.")

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from embeddings.providers.registry import providers
+from embeddings.services import space_create
+
+
+class Command(BaseCommand):
+    help = "Create an embedding space from a provider alias (EMBEDDING_PROVIDERS) and queue its backfill."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="space name (a slug), e.g. clip-b32")
+        parser.add_argument(
+            "--provider", required=True, help=f"alias, one of: {', '.join(providers.aliases())}"
+        )
+        parser.add_argument("--activate", action="store_true", help="searchable right away")
+        parser.add_argument("--text", action="store_true", default=None, help="embed item text")
+        parser.add_argument("--no-text", dest="text", action="store_false")
+        parser.add_argument("--images", action="store_true", default=None, help="embed item images")
+        parser.add_argument("--no-images", dest="images", action="store_false")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            space = space_create(
+                name=options["name"],
+                provider_alias=options["provider"],
+                embeds_text=options["text"],
+                embeds_images=options["images"],
+                activate=options["activate"],
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        self.stdout.write(self.style.SUCCESS(
+            f"Created space {space.name}: {space.model_name}, {space.dimensions} dimensions, "
+            f"text={space.embeds_text} images={space.embeds_images}, {space.status}; backfill queued."
+        ))  # fmt: skip

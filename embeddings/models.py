@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.db import models
+from pgvector.django import VectorField
+
+from catalog.models import Item, ItemImage
+
+
+class EmbeddingSpace(models.Model):
+    """One vector space: the vectors one provider/model makes for the sources it embeds.
+    Vectors of two spaces are never compared with each other."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "building"  # being backfilled, not searched yet
+        ACTIVE = "active", "active"
+        RETIRED = "retired", "retired"  # kept for reference, no longer embedded or searched
+
+    name = models.SlugField(max_length=100, unique=True)
+    provider_alias = models.CharField(max_length=100)
+    model_name = models.CharField(
+        max_length=300, help_text="Identity of the model that made the vectors."
+    )
+    dimensions = models.PositiveIntegerField()
+    embeds_text = models.BooleanField(default=True)
+    embeds_images = models.BooleanField(default=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BUILDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(embeds_text=True) | models.Q(embeds_images=True),
+                name="embeddings_space_embeds_something",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dimensions__gte=1, dimensions__lte=4000),
+                name="embeddings_space_dimensions_indexable",  # halfvec HNSW limit
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model_name}, {self.dimensions}d)"
+
+    @property
+    def index_name(self) -> str:
+        return f"embeddings_space_{self.pk}_hnsw"
+
+
+class Embedding(models.Model):
+    """The vector of one source of one item in one space. The source is the item's text
+    (image is null) or one of its images. The column is an untyped `vector`: each space
+    gets a partial HNSW index on `vector::halfvec(dimensions)`."""
+
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="embeddings")
+    image = models.ForeignKey(
+        ItemImage, on_delete=models.CASCADE, null=True, blank=True, related_name="embeddings"
+    )
+    vector = VectorField()
+    input_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the exact input embedded.")
+    embedded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["space", "item", "image"],
+                name="embeddings_embedding_one_per_source",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [models.Index(fields=["item", "space"], name="embeddings_item_space_idx")]
+
+    @property
+    def source(self) -> str:
+        return "text" if self.image_id is None else "image"
+
+
+class ItemEmbeddingState(models.Model):
+    """Where one item stands in one space: pending, ready or failed (with the reason), so
+    that nothing is lost and every failure is visible and retryable."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        READY = "ready", "ready"
+        FAILED = "failed", "failed"
+
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="states")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="embedding_states")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    input_sha256 = models.CharField(
+        max_length=64, blank=True, default="", help_text="Hash of all inputs when last ready."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    retryable = models.BooleanField(
+        default=False, help_text="The last failure was transient: the sweeper retries it."
+    )
+    pending_since = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker holds this item until then."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "item"], name="embeddings_state_one_per_item"),
+        ]
+        indexes = [
+            models.Index(fields=["space", "status", "item"], name="embeddings_state_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.space_id}: {self.status}"

@@ -1,0 +1,42 @@
+"""Thin Celery tasks: ids in, re-fetch, one service call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from embeddings import services
+from embeddings.models import EmbeddingSpace
+from embeddings.providers.base import TransientProviderError
+
+
+@shared_task(
+    bind=True,
+    name="embeddings.embed_pending",
+    acks_late=True,
+    autoretry_for=(TransientProviderError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
+    space = EmbeddingSpace.objects.filter(pk=space_id, status__in=services.LIVE_STATUSES).first()
+    if space is None:
+        return {"claimed": 0}
+    report = services.space_embed_pending(
+        space=space, final_attempt=self.request.retries >= self.max_retries
+    )
+    return {
+        "claimed": report.claimed,
+        "ready": report.ready,
+        "failed": report.failed,
+        "requeued": report.requeued,
+    }
+
+
+@shared_task(name="embeddings.sweep")
+def sweep() -> dict[str, int]:
+    report = services.embedding_sweep()
+    return {"woken_spaces": len(report.woken_spaces), "retried_failed": report.retried_failed}

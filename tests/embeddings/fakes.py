@@ -1,0 +1,80 @@
+"""A deterministic in-process provider for pipeline tests: vectors derived from a hash of
+the input, every call recorded, failures injected by the test."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from embeddings.providers.base import (
+    Capabilities,
+    EmbeddingInput,
+    EmbeddingProvider,
+    EmbeddingResult,
+    ImagePart,
+    InputType,
+    PermanentProviderError,
+    TextPart,
+    TransientProviderError,
+    Usage,
+    l2_normalise,
+)
+
+
+def fake_vector(key: bytes, dimensions: int) -> np.ndarray:
+    seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
+    return l2_normalise(np.random.default_rng(seed).standard_normal(dimensions))[0]
+
+
+class FakeProvider(EmbeddingProvider):
+    calls: ClassVar[list[list[EmbeddingInput]]] = []
+    transient_failures: ClassVar[int] = 0  # the next N calls raise TransientProviderError
+    reject_text_containing: ClassVar[str | None] = None  # PermanentProviderError for such inputs
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        self.capabilities = Capabilities(
+            text=options.get("text", True),
+            image=options.get("image", True),
+            dimensions=int(options.get("dimensions", 8)),
+            max_batch=int(options.get("max_batch", 4)),
+        )
+
+    @property
+    def model_name(self) -> str:
+        return f"fake-{self.capabilities.dimensions}"
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.calls = []
+        cls.transient_failures = 0
+        cls.reject_text_containing = None
+
+    def embed_batch(
+        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
+    ) -> EmbeddingResult:
+        type(self).calls.append(list(inputs))
+        if type(self).transient_failures > 0:
+            type(self).transient_failures -= 1
+            raise TransientProviderError(self.alias, "503 Service Unavailable (injected)")
+        rows = []
+        for parts in inputs:
+            (part,) = parts
+            if isinstance(part, TextPart):
+                bad = type(self).reject_text_containing
+                if bad and bad in part.text:
+                    raise PermanentProviderError(
+                        self.alias, f"400 input rejected: contains {bad!r}"
+                    )
+                rows.append(
+                    fake_vector(b"text:" + part.text.encode(), self.capabilities.dimensions)
+                )
+            else:
+                assert isinstance(part, ImagePart)
+                rows.append(fake_vector(b"image:" + part.data, self.capabilities.dimensions))
+        return EmbeddingResult(
+            vectors=np.stack(rows).astype(np.float32), usage=Usage(requests=1, inputs=len(rows))
+        )

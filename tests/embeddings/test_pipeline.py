@@ -1,0 +1,258 @@
+"""The ingest pipeline in-process: spaces, scheduling, idempotency, failures, the sweeper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from catalog import services as catalog_services
+from catalog.images import image_from_bytes
+from catalog.models import Item
+from embeddings import selectors, services
+from embeddings.inputs import clean_text, item_text
+from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState
+from embeddings.providers.base import TextPart
+from tests.conftest import make_image_bytes
+from tests.embeddings.fakes import FakeProvider, fake_vector
+
+pytestmark = pytest.mark.django_db(transaction=True)
+State = ItemEmbeddingState.Status
+PROVIDERS = {
+    "fake": {
+        "BACKEND": "tests.embeddings.fakes.FakeProvider",
+        "OPTIONS": {"dimensions": 8, "max_batch": 4},
+    },
+    "fake-text": {
+        "BACKEND": "tests.embeddings.fakes.FakeProvider",
+        "OPTIONS": {"dimensions": 6, "image": False},
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def fake_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    FakeProvider.reset()
+    # No worker in these tests: the services are driven directly.
+    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
+        yield
+    FakeProvider.reset()
+
+
+def provider_inputs() -> int:
+    return sum(len(call) for call in FakeProvider.calls)
+
+
+def make_item(external_id: str, title: str = "Red mug", images: int = 1, **fields: Any) -> Item:
+    return catalog_services.item_create(
+        external_id=external_id, title=title,
+        images=[image_from_bytes(make_image_bytes(color=(n * 40 % 255, 10, 10))) for n in range(images)],
+        **fields,
+    )  # fmt: skip
+
+
+def drain(space: EmbeddingSpace) -> services.EmbedReport:
+    return services.space_embed_pending(space=space)
+
+
+def test_space_creation_makes_its_partial_hnsw_index() -> None:
+    space = services.space_create(name="fake", provider_alias="fake", activate=True)
+    assert (space.dimensions, space.model_name, space.status) == (8, "fake-8", "active")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
+        (indexdef,) = cursor.fetchone()
+    assert "hnsw" in indexdef and "halfvec(8)" in indexdef and "halfvec_cosine_ops" in indexdef
+    assert f"(space_id = {space.pk})" in indexdef
+    services.space_delete(space=space)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [space.index_name])
+        assert cursor.fetchone() is None
+
+
+def test_backfill_embeds_text_and_every_image_then_nothing_on_a_second_run() -> None:
+    first, second = make_item("a", images=2), make_item("b", title="Blue lamp", images=0)
+    space = services.space_create(name="fake", provider_alias="fake")
+    report = drain(space)
+    assert (report.ready, report.failed) == (2, 0)
+    rows = Embedding.objects.filter(space=space)
+    assert rows.count() == 4  # a: text + 2 images, b: text
+    text_row = rows.get(item=first, image__isnull=True)
+    expected = fake_vector(b"text:" + item_text(first).encode(), 8)
+    assert np.allclose(np.array(text_row.vector), expected, atol=1e-6)
+    assert all(len(row.input_sha256) == 64 for row in rows)
+    assert FakeProvider.calls and max(len(c) for c in FakeProvider.calls) <= 4  # provider batches
+    progress = selectors.space_progress(space=space)
+    assert (progress.ready, progress.pending, progress.failed, progress.total) == (2, 0, 0, 2)
+
+    FakeProvider.calls.clear()
+    services.space_backfill(space=space, scope="all")
+    drain(space)
+    assert provider_inputs() == 0  # same inputs: no provider call
+    assert ItemEmbeddingState.objects.get(space=space, item=second).status == State.READY
+
+
+def test_item_writes_schedule_only_changed_inputs() -> None:
+    space = services.space_create(name="fake", provider_alias="fake", activate=True)
+    item = make_item("a", images=1)
+    assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.PENDING
+    drain(space)
+    FakeProvider.calls.clear()
+
+    catalog_services.item_update(item=item, price=5)  # price is not embedded
+    assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.READY
+
+    catalog_services.item_update(item=item, title="Green mug")
+    assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.PENDING
+    drain(space)
+    assert provider_inputs() == 1  # only the text: the image did not change
+    FakeProvider.calls.clear()
+
+    catalog_services.item_image_add(
+        item=item, image=image_from_bytes(make_image_bytes(color=(0, 0, 250)))
+    )
+    drain(space)
+    assert provider_inputs() == 1 and Embedding.objects.filter(space=space, item=item).count() == 3
+
+    catalog_services.item_image_delete(item_image=item.images.first())
+    drain(space)
+    assert Embedding.objects.filter(space=space, item=item).count() == 2
+    assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.READY
+
+
+def test_text_only_space_ignores_images_and_deleting_an_item_deletes_its_vectors() -> None:
+    space = services.space_create(name="words", provider_alias="fake-text", activate=True)
+    assert (space.embeds_text, space.embeds_images) == (True, False)
+    item = make_item("a", images=2)
+    drain(space)
+    assert Embedding.objects.filter(space=space, item=item).count() == 1
+    catalog_services.item_image_add(
+        item=item, image=image_from_bytes(make_image_bytes(color=(1, 99, 1)))
+    )
+    assert (
+        ItemEmbeddingState.objects.get(space=space, item=item).status == State.READY
+    )  # nothing to do
+    catalog_services.item_delete(item=item)
+    assert Embedding.objects.count() == 0 and ItemEmbeddingState.objects.count() == 0
+
+
+def test_transient_errors_release_the_batch_and_the_final_attempt_records_a_retryable_failure() -> (
+    None
+):
+    items = [make_item(f"i{n}", title=f"Item {n}", images=0) for n in range(3)]
+    space = services.space_create(name="fake", provider_alias="fake-text")
+    FakeProvider.transient_failures = 1
+    with pytest.raises(Exception, match="503"):
+        services.space_embed_pending(space=space, final_attempt=False)
+    states = ItemEmbeddingState.objects.filter(space=space)
+    assert all(
+        s.status == State.PENDING and s.leased_until is None and s.attempts == 1 for s in states
+    )
+    assert "503" in states[0].last_error
+    drain(space)  # the provider answers again
+    assert ItemEmbeddingState.objects.filter(space=space, status=State.READY).count() == 3
+
+    catalog_services.item_update(item=items[0], title="Changed")
+    FakeProvider.transient_failures = 10
+    report = services.space_embed_pending(space=space, final_attempt=True)
+    state = ItemEmbeddingState.objects.get(space=space, item=items[0])
+    assert report.failed == 1 and state.status == State.FAILED and state.retryable
+    assert Item.objects.filter(pk=items[0].pk).exists()  # the item is never lost
+
+
+def test_a_permanent_error_fails_only_the_bad_item_with_a_readable_reason() -> None:
+    good = [make_item(f"g{n}", title=f"Good {n}", images=0) for n in range(3)]
+    bad = make_item("bad", title="Poison pill", images=0)
+    space = services.space_create(name="fake", provider_alias="fake-text")
+    FakeProvider.reject_text_containing = "Poison"
+    report = drain(space)
+    assert report.ready == 3 and report.failed == 1
+    state = ItemEmbeddingState.objects.get(space=space, item=bad)
+    assert state.status == State.FAILED and not state.retryable
+    assert "400 input rejected" in state.last_error and "fake-text" in state.last_error
+    assert all(
+        ItemEmbeddingState.objects.get(space=space, item=g).status == State.READY for g in good
+    )
+    # A permanent failure is not retried by the sweeper, but by an explicit retry.
+    assert services.embedding_sweep().retried_failed == 0
+    FakeProvider.reject_text_containing = None
+    services.space_backfill(space=space, scope="failed")
+    drain(space)
+    assert ItemEmbeddingState.objects.get(space=space, item=bad).status == State.READY
+
+
+def test_vectors_are_not_stored_when_the_item_changed_while_embedding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    item = make_item("a", images=0)
+    space = services.space_create(name="fake", provider_alias="fake-text")
+    original = FakeProvider.embed_batch
+
+    def edit_during_call(self, inputs, *, input_type):  # type: ignore[no-untyped-def]
+        Item.objects.filter(pk=item.pk).update(title="Edited meanwhile")
+        return original(self, inputs, input_type=input_type)
+
+    monkeypatch.setattr(FakeProvider, "embed_batch", edit_during_call)
+    report = services.space_embed_pending(space=space, max_rounds=1)
+    assert report.requeued == 1 and Embedding.objects.count() == 0
+    assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.PENDING
+    monkeypatch.setattr(FakeProvider, "embed_batch", original)
+    drain(space)
+    row = Embedding.objects.get(space=space, item=item)
+    assert np.allclose(np.array(row.vector), fake_vector(b"text:Edited meanwhile", 6), atol=1e-6)
+
+
+def test_sweeper_retries_transient_failures_and_expired_leases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    woken: list[int] = []
+    monkeypatch.setattr(services, "_wake", woken.append)
+    item = make_item("a", images=0)
+    space = services.space_create(name="fake", provider_alias="fake-text")
+    claimed = services.space_claim_pending(space=space, limit=10)
+    assert claimed == [item.pk]
+    assert services.space_claim_pending(space=space, limit=10) == []  # leased
+    ItemEmbeddingState.objects.update(
+        leased_until=timezone.now() - timedelta(seconds=1)
+    )  # worker died
+    woken.clear()
+    assert services.embedding_sweep().woken_spaces == [space.pk] and woken == [space.pk]
+    ItemEmbeddingState.objects.update(
+        status=State.FAILED,
+        retryable=True,
+        leased_until=None,
+        updated_at=timezone.now() - timedelta(hours=1),
+    )
+    assert services.embedding_sweep().retried_failed == 1
+    drain(space)
+    assert ItemEmbeddingState.objects.get(item=item).status == State.READY
+
+
+def test_reembed_calls_the_provider_again() -> None:
+    item = make_item("a", images=1)
+    space = services.space_create(name="fake", provider_alias="fake", activate=True)
+    drain(space)
+    FakeProvider.calls.clear()
+    services.items_reembed(item_ids=[item.pk])
+    drain(space)
+    assert provider_inputs() == 2
+
+
+def test_retired_spaces_are_not_scheduled() -> None:
+    space = services.space_create(name="fake", provider_alias="fake")
+    services.space_retire(space=space)
+    make_item("late", images=0)
+    assert not ItemEmbeddingState.objects.filter(item__external_id="late").exists()
+
+
+def test_text_given_to_models_is_cleaned() -> None:
+    assert clean_text("<p>Hello&nbsp;<b>world</b></p>\n\n  again") == "Hello world again"
+    item = Item(title="Mug", category="Kitchen", description="<i>Big</i> mug")
+    assert item_text(item) == "Mug. Kitchen. Big mug"
+    assert TextPart(item_text(item)).weight == 1.0
