@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# On machines without internet access the models come from a local folder; the project's
+# development machines have them in ../shared/models.
+SHARED_MODELS := $(wildcard $(CURDIR)/../shared/models)
+
 run: $(STAMP)
+	$(if $(and $(SHARED_MODELS),$(if $(SEARCHAPP_MODEL_DIR),,1)),SEARCHAPP_MODEL_DIR=$(SHARED_MODELS)) \
 	$(BIN)/python -m searchapp.run
 
 test: $(STAMP)

@@ -82,6 +82,7 @@ class ItemAdmin(admin.ModelAdmin):
         "category",
         "price",
         "is_active",
+        "embedding_status",
         "external_id",
         "updated_at",
     ]
@@ -117,7 +118,7 @@ class ItemAdmin(admin.ModelAdmin):
         return _thumbnail(obj.primary_image)
 
     @admin.display(description="Embeddings")
-    def embeddings(self, obj: Item) -> str:
+    def embedding_status(self, obj: Item) -> str:
         states = obj.embedding_states.all()
         if not states:
             return "—"

@@ -72,6 +72,9 @@ class Embedding(models.Model):
         ]
         indexes = [models.Index(fields=["item", "space"], name="embeddings_item_space_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.item_id}/{self.source}@{self.space_id}"
+
     @property
     def source(self) -> str:
         return "text" if self.image_id is None else "image"

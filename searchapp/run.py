@@ -1,8 +1,9 @@
 """`make run`: the whole application on one machine, stopped cleanly by Ctrl+C.
 
 Starts the embedded PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set),
-migrates, creates a demo admin if there is none, loads the demo catalog, then runs a
-Celery worker and the web server until interrupted. On the way out it stops what it
+migrates, creates a demo admin if there is none, loads the demo catalog, gives every
+configured embedding provider a space, then runs a Celery worker (with the periodic
+sweeper) and the web server until interrupted. On the way out it stops what it
 started, and only that: servers it found already running are left running.
 """
 
@@ -58,10 +59,12 @@ def main() -> int:
         _manage("migrate", "--no-input", "-v", "0")
         _manage("create_demo_admin")
         _manage("load_demo")
+        _manage("ensure_spaces")
         concurrency = os.environ.get("SEARCHAPP_WORKER_CONCURRENCY", "2")
         children.append(subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
-             "--concurrency", concurrency, "--without-gossip", "--without-mingle"],
+             "--concurrency", concurrency, "--without-gossip", "--without-mingle",
+             "--beat", "--schedule", str(data_dir / "celerybeat-schedule")],
             cwd=ROOT,
         ))  # fmt: skip
         children.append(subprocess.Popen(  # noqa: S603

@@ -1,0 +1,136 @@
+"""Spaces through the admin, the API and the management commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from catalog import services as catalog_services
+from embeddings import services
+from embeddings.models import EmbeddingSpace, ItemEmbeddingState
+from tests.conftest import REPO_ROOT
+from tests.embeddings.fakes import FakeProvider
+from tests.embeddings.test_pipeline import PROVIDERS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fake_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    FakeProvider.reset()
+    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
+        yield
+
+
+def test_spaces_api_shows_progress() -> None:
+    catalog_services.item_create(external_id="a", title="A")
+    catalog_services.item_create(external_id="b", title="B")
+    space = services.space_create(name="words", provider_alias="fake-text", activate=True)
+    services.space_embed_pending(space=space, max_rounds=0)
+    catalog_services.item_update(
+        item=catalog_services.Item.objects.get(external_id="a"), title="A2"
+    )
+    body = APIClient().get("/api/v1/spaces/").json()
+    assert body == [
+        {
+            **{k: body[0][k] for k in ("id", "created_at", "activated_at")},
+            "name": "words", "status": "active", "provider_alias": "fake-text", "model_name": "fake-6",
+            "dimensions": 6, "embeds_text": True, "embeds_images": False,
+            "progress": {"total": 2, "ready": 1, "pending": 1, "failed": 0, "missing": 0, "percent_ready": 50.0},
+        }
+    ]  # fmt: skip
+
+
+def test_commands_create_a_space_and_embed_with_progress() -> None:
+    catalog_services.item_create(external_id="a", title="A")
+    out, err = StringIO(), StringIO()
+    call_command("create_space", "words", "--provider", "fake-text", "--activate", stdout=out)
+    assert "Created space words" in out.getvalue()
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_space", "words", "--provider", "fake-text", stdout=out)
+    with pytest.raises(CommandError, match="cannot embed images"):
+        call_command("create_space", "pics", "--provider", "fake-text", "--images", stdout=out)
+    call_command("embed", "--space", "words", stdout=out, stderr=err)
+    assert "1 ready, 0 pending, 0 failed of 1 items" in out.getvalue()
+    assert ItemEmbeddingState.objects.get().status == "ready"
+    with pytest.raises(CommandError, match="No space 'nope'"):
+        call_command("embed", "--space", "nope", stdout=out)
+
+
+def test_ensure_spaces_gives_each_alias_one_space() -> None:
+    out = StringIO()
+    call_command("ensure_spaces", stdout=out)
+    call_command("ensure_spaces", stdout=out)
+    assert sorted(EmbeddingSpace.objects.values_list("name", "status")) == [
+        ("fake", "active"),
+        ("fake-text", "active"),
+    ]
+
+
+def test_admin_creates_spaces_and_shows_progress_and_item_states(
+    admin_user_client: tuple[Any, Any],
+) -> None:
+    _, client = admin_user_client
+    item = catalog_services.item_create(external_id="a", title="A")
+    response = client.post("/admin/embeddings/embeddingspace/add/", {
+        "name": "words", "provider_alias": "fake-text", "embeds_text": "on", "activate": "on",
+    })  # fmt: skip
+    assert response.status_code == 302
+    space = EmbeddingSpace.objects.get(name="words")
+    assert space.status == "active" and space.dimensions == 6
+    listing = client.get("/admin/embeddings/embeddingspace/").content.decode()
+    assert "0 / 1 / 0 of 1" in listing
+    assert client.get(f"/admin/embeddings/embeddingspace/{space.pk}/change/").status_code == 200
+    page = client.get(f"/admin/catalog/item/{item.pk}/change/").content.decode()
+    assert "Embeddings" in page and "pending" in page
+    listing = client.get("/admin/catalog/item/").content.decode()
+    assert "words: pending" in listing, listing[listing.find("result_list") :][:3000]
+    response = client.post(
+        "/admin/catalog/item/", {"action": "reembed", "_selected_action": [item.pk]}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        "/admin/embeddings/embeddingspace/", {"action": "retire", "_selected_action": [space.pk]}
+    )
+    assert EmbeddingSpace.objects.get().status == "retired"
+
+
+def test_system_check_reports_broken_aliases() -> None:
+    from embeddings.checks import check_embedding_providers
+
+    broken = {
+        "nobackend": {"OPTIONS": {}},
+        "missing": {"BACKEND": "embeddings.providers.nothing.Nope"},
+        "wrongdims": {
+            "BACKEND": "tests.embeddings.fakes.FakeProvider",
+            "OPTIONS": {"dimensions": 8},
+        },
+    }
+    with override_settings(EMBEDDING_PROVIDERS=broken):
+        messages = check_embedding_providers()
+    text = "\n".join(str(m) for m in messages)
+    assert "nobackend" in text and "no BACKEND" in text
+    assert "cannot import BACKEND" in text
+    assert all(m.id == "embeddings.E001" for m in messages) and len(messages) == 2
+
+
+def test_importing_the_web_app_does_not_import_onnxruntime() -> None:
+    code = (
+        "import django, sys; django.setup(); "
+        "import searchapp.urls, searchapp.wsgi, catalog.admin, embeddings.admin, embeddings.services; "
+        "from django.test import Client; Client().get('/api/v1/items/'); "
+        "heavy = [m for m in ('onnxruntime', 'tokenizers', 'torch', 'huggingface_hub') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "searchapp.settings"})  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
