@@ -66,7 +66,7 @@ class EmbeddingStateInline(admin.TabularInline):
     model = ItemEmbeddingState
     extra = 0
     can_delete = False
-    fields = ["space", "status", "attempts", "last_error", "updated_at"]
+    fields = ("space", "status", "attempts", "last_error", "updated_at")
     readonly_fields = fields
     verbose_name_plural = "Embeddings"
 
@@ -119,7 +119,7 @@ class ItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Embeddings")
     def embedding_status(self, obj: Item) -> str:
-        states = obj.embedding_states.all()
+        states = obj.embedding_states.all()  # type: ignore[attr-defined]
         if not states:
             return "—"
         return ", ".join(f"{state.space.name}: {state.status}" for state in states)

@@ -25,7 +25,8 @@ class SpaceCreateForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider_alias"].choices = [(alias, alias) for alias in providers.aliases()]
+        aliases = [(alias, alias) for alias in providers.aliases()]
+        self.fields["provider_alias"].choices = aliases  # type: ignore[attr-defined]
 
 
 @admin.register(EmbeddingSpace)

@@ -68,6 +68,6 @@ def sources_sha256(sources: Iterable[Source]) -> str:
 def source_part(item: Item, image: ItemImage | None) -> Part:
     if image is None:
         return TextPart(item_text(item))
-    with default_storage.open(image.image.name, "rb") as handle:
+    with default_storage.open(str(image.image.name), "rb") as handle:
         data = handle.read()
     return ImagePart(data=data, content_type=image.content_type)

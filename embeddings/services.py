@@ -194,7 +194,7 @@ def item_embeddings_schedule(*, item_ids: Sequence[int]) -> int:
 def _wake(space_id: int) -> None:
     from embeddings.tasks import embed_pending
 
-    embed_pending.delay_on_commit(space_id)
+    embed_pending.delay_on_commit(space_id)  # type: ignore[attr-defined]
 
 
 def _sources(item: Item, space: EmbeddingSpace) -> list[Source]:

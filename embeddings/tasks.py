@@ -26,7 +26,7 @@ def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
     if space is None:
         return {"claimed": 0}
     report = services.space_embed_pending(
-        space=space, final_attempt=self.request.retries >= self.max_retries
+        space=space, final_attempt=self.request.retries >= (self.max_retries or 0)
     )
     return {
         "claimed": report.claimed,

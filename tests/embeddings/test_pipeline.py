@@ -120,7 +120,7 @@ def test_item_writes_schedule_only_changed_inputs() -> None:
     drain(space)
     assert provider_inputs() == 1 and Embedding.objects.filter(space=space, item=item).count() == 3
 
-    catalog_services.item_image_delete(item_image=item.images.first())
+    catalog_services.item_image_delete(item_image=item.images.get(position=0))
     drain(space)
     assert Embedding.objects.filter(space=space, item=item).count() == 2
     assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.READY
@@ -194,7 +194,7 @@ def test_vectors_are_not_stored_when_the_item_changed_while_embedding(
     space = services.space_create(name="fake", provider_alias="fake-text")
     original = FakeProvider.embed_batch
 
-    def edit_during_call(self, inputs, *, input_type):  # type: ignore[no-untyped-def]
+    def edit_during_call(self: FakeProvider, inputs: Any, *, input_type: Any) -> Any:
         Item.objects.filter(pk=item.pk).update(title="Edited meanwhile")
         return original(self, inputs, input_type=input_type)
 
