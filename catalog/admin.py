@@ -117,6 +117,10 @@ class ItemAdmin(admin.ModelAdmin):
     def thumbnail(self, obj: Item) -> str:
         return _thumbnail(obj.primary_image)
 
+    def get_inlines(self, request: HttpRequest, obj: Item | None) -> list[type[Any]]:
+        # A new item has no embedding state yet.
+        return [ItemImageInline] if obj is None else [ItemImageInline, EmbeddingStateInline]
+
     @admin.display(description="Embeddings")
     def embedding_status(self, obj: Item) -> str:
         states = obj.embedding_states.all()  # type: ignore[attr-defined]

@@ -20,8 +20,10 @@ def check_embedding_providers(app_configs: Any = None, **kwargs: Any) -> list[ch
             messages.append(checks.Error(str(exc), id="embeddings.E001", obj=alias))
             continue
         dimensions = provider.options.get("dimensions")
-        messages.extend(provider.check())
-        if dimensions is not None and not any(m.is_serious() for m in messages):
+        reported = provider.check()
+        messages.extend(reported)
+        # Only compare dimensions when the model is here: reading them must not download it.
+        if dimensions is not None and not reported:
             try:
                 actual = provider.capabilities.dimensions
             except Exception as exc:  # a broken model folder is reported, not raised

@@ -61,11 +61,15 @@ def main() -> int:
         _manage("load_demo")
         _manage("ensure_spaces")
         concurrency = os.environ.get("SEARCHAPP_WORKER_CONCURRENCY", "2")
+        # Each worker process gets its share of the cores for ONNX Runtime.
+        cores = len(os.sched_getaffinity(0))
+        threads = str(max(1, cores // max(1, int(concurrency))))
+        worker_env = {"SEARCHAPP_ONNX_THREADS": threads, **os.environ}
         children.append(subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
              "--concurrency", concurrency, "--without-gossip", "--without-mingle",
              "--beat", "--schedule", str(data_dir / "celerybeat-schedule")],
-            cwd=ROOT,
+            cwd=ROOT, env=worker_env,
         ))  # fmt: skip
         children.append(subprocess.Popen(  # noqa: S603
             [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"{host}:{port}"],

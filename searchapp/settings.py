@@ -131,6 +131,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Embeddings -----------------------------------------------------------------------------
 # alias -> {"BACKEND": dotted path, "OPTIONS": {...}}, like CACHES (see README).
 EMBEDDING_PROVIDERS = embedding_providers_from_env()
+# ONNX Runtime intra-op threads per process (0: the CPUs available, at most 4).
+SEARCHAPP_ONNX_THREADS = env_int("SEARCHAPP_ONNX_THREADS", 0)
 SEARCHAPP_EMBED_BATCH_ITEMS = env_int("SEARCHAPP_EMBED_BATCH_ITEMS", 32)
 SEARCHAPP_EMBED_LEASE_SECONDS = env_int("SEARCHAPP_EMBED_LEASE_SECONDS", 600)
 SEARCHAPP_EMBED_RETRY_FAILED_AFTER = env_int("SEARCHAPP_EMBED_RETRY_FAILED_AFTER", 300)

@@ -21,6 +21,10 @@ from rest_framework.test import APIClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
+# Tests never download models; a provider asked for a hub model it lacks says so at once.
+os.environ["HF_HUB_OFFLINE"] = "1"
+# Tests never download models; a provider asked for a hub model it lacks says so at once.
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 @pytest.fixture(autouse=True)
@@ -106,10 +110,41 @@ def worker_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of tiny real ONNX models (a CLIP-like text+image pair and a sentence
+    encoder), built by the tests: provider aliases "tiny-clip" and "tiny-minilm"."""
+    from tests.embeddings.providers.tiny_models import build_tiny_clip, build_tiny_sentence_model
+
+    root = tmp_path_factory.mktemp("models")
+    build_tiny_clip(root)
+    build_tiny_sentence_model(root)
+    return root
+
+
+@pytest.fixture
+def tiny_providers(tiny_model_dir: Path, settings: Any) -> dict[str, Any]:
+    from searchapp.env import embedding_providers_from_env
+
+    os.environ["SEARCHAPP_MODEL_DIR"] = str(tiny_model_dir)
+    try:
+        settings.EMBEDDING_PROVIDERS = embedding_providers_from_env()
+    finally:
+        del os.environ["SEARCHAPP_MODEL_DIR"]
+    return dict(settings.EMBEDDING_PROVIDERS)
+
+
+@pytest.fixture(scope="session")
+def worker_media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("worker-media")
+
+
+@pytest.fixture(scope="session")
 def celery_worker(
-    django_db_setup: None, django_db_blocker: Any
+    django_db_setup: None, tiny_model_dir: Path, worker_media_root: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on the embedded Redis, pointed at the test database."""
+    """A real Celery worker process on the embedded Redis, pointed at the test database,
+    with the tiny models as its providers and its own media folder (tests that use it set
+    MEDIA_ROOT to `worker_media_root`)."""
     from searchapp.celery import app
 
     log = REPO_ROOT / "var" / "test-worker.log"
@@ -119,7 +154,9 @@ def celery_worker(
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
              "--concurrency", "2", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-            cwd=REPO_ROOT, env=worker_environment(), stdout=out, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env={**worker_environment(), "SEARCHAPP_MODEL_DIR": str(tiny_model_dir),
+                 "SEARCHAPP_MEDIA_ROOT": str(worker_media_root), "SEARCHAPP_ONNX_THREADS": "1"},
         )  # fmt: skip
     try:
         wait_until(lambda: bool(app.control.ping(timeout=0.5)) or process.poll() is not None, 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -103,7 +104,9 @@ def _get(url: str) -> tuple[int, str]:
         return 0, ""
 
 
-def test_make_run_serves_the_demo_and_stops_on_ctrl_c(empty_database: str, tmp_path: Path) -> None:
+def test_make_run_serves_the_demo_embeds_it_and_stops_on_ctrl_c(
+    empty_database: str, tmp_path: Path, tiny_model_dir: Path
+) -> None:
     port = _free_port()
     log = tmp_path / "run.log"
     with log.open("wb") as out:
@@ -112,7 +115,14 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(empty_database: str, tmp_p
             cwd=REPO_ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=_env(empty_database, PORT=str(port), SEARCHAPP_MEDIA_ROOT=str(tmp_path / "media")),
+            env=_env(
+                empty_database,
+                PORT=str(port),
+                SEARCHAPP_MEDIA_ROOT=str(tmp_path / "media"),
+                SEARCHAPP_MODEL_DIR=str(tiny_model_dir),
+                # Its own broker database: the suite's worker must not take its tasks.
+                SEARCHAPP_REDIS_DB="2",
+            ),
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
@@ -125,6 +135,16 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(empty_database: str, tmp_p
         assert status == 200 and f"{len(demo_items())} items" in home and "/media/items/" in home
         status, api = _get(f"{base}/api/v1/items/?category=Kitchen")
         assert status == 200 and '"count":4' in api.replace(" ", "")
+
+        # The worker embeds the demo catalog in the background, in a space per model.
+        def embedded() -> bool:
+            status, body = _get(f"{base}/api/v1/spaces/")
+            spaces = json.loads(body) if status == 200 else []
+            return len(spaces) == 2 and all(
+                s["progress"]["ready"] == len(demo_items()) for s in spaces
+            )
+
+        wait_until(embedded, 120, 0.5)
         output = log.read_text()
         assert "admin" in output and "password" in output
         assert "Demo catalog:" in output
