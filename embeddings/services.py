@@ -269,8 +269,10 @@ def space_embed_pending(
 
 
 def _release(space: EmbeddingSpace, item_ids: Iterable[int], *, error: str, give_up: bool) -> None:
-    states = ItemEmbeddingState.objects.filter(space=space, item_id__in=list(item_ids))
+    states = list(ItemEmbeddingState.objects.filter(space=space, item_id__in=list(item_ids)))
+    now = timezone.now()
     for state in states:
+        state.updated_at = now  # bulk_update does not apply auto_now
         state.attempts += 1
         state.last_error = error[:2000]
         state.leased_until = None
@@ -333,15 +335,18 @@ def space_embed_items(
                 for (item_id, source), vector in zip(single_owners, result.vectors, strict=True):
                     vectors_by_item.setdefault(item_id, []).append((source, vector.tolist()))
 
-    for item, sources, _todo in work:
-        if item.pk in failed:
-            _mark_failed(space, item.pk, failed[item.pk])
-            report.failed += 1
-            report.errors[item.pk] = failed[item.pk]
-        elif _store(space, item.pk, sources, vectors_by_item.get(item.pk, [])):
-            report.ready += 1
-        else:
-            report.requeued += 1
+    for item_id, error in failed.items():
+        _mark_failed(space, item_id, error)
+        report.failed += 1
+        report.errors[item_id] = error
+    results = {
+        item.pk: (sources, vectors_by_item.get(item.pk, []))
+        for item, sources, _ in work
+        if item.pk not in failed
+    }
+    stored = _store(space, results)
+    report.ready += stored
+    report.requeued += len(results) - stored
     return report
 
 
@@ -355,12 +360,8 @@ def _inputs_for(
         parts = []
         try:
             for source in todo:
-                parts.append(
-                    (
-                        source,
-                        source_part(item, images.get(source.image_id) if source.image_id else None),
-                    )
-                )
+                image = images.get(source.image_id) if source.image_id else None
+                parts.append((source, source_part(item, image)))
         except OSError as exc:
             failed[item.pk] = f"cannot read the stored image: {exc}"
             continue
@@ -370,48 +371,75 @@ def _inputs_for(
     return inputs, owners
 
 
-def _store(
-    space: EmbeddingSpace,
-    item_id: int,
-    sources: list[Source],
-    vectors: list[tuple[Source, list[float]]],
-) -> bool:
-    """Store vectors and mark the state ready, unless the item changed while we embedded
-    (then the state stays pending and the next round embeds the new inputs)."""
+StoreResults = dict[int, tuple[list[Source], list[tuple[Source, list[float]]]]]
+
+
+def _store(space: EmbeddingSpace, results: StoreResults) -> int:
+    """Store the vectors of a batch and mark those items ready, in one transaction. An item
+    that changed while it was embedded is skipped: its state stays pending and the next
+    round embeds its new inputs. Returns how many items were stored."""
+    if not results:
+        return 0
     with transaction.atomic():
-        state = (
-            ItemEmbeddingState.objects.select_for_update()
-            .filter(space=space, item_id=item_id)
-            .first()
-        )
-        item = Item.objects.filter(pk=item_id).prefetch_related("images").first()
-        if state is None or item is None:
-            return False
-        now_sources = _sources(item, space)
-        embedded = sources_sha256(sources)
-        if sources_sha256(now_sources) != embedded:
+        states = {
+            state.item_id: state
+            for state in ItemEmbeddingState.objects.select_for_update()
+            .filter(space=space, item_id__in=list(results))
+            .order_by("id")
+        }
+        items = Item.objects.filter(pk__in=list(states)).prefetch_related("images")
+        now = timezone.now()
+        current = {item.pk: sources_sha256(_sources(item, space)) for item in items}
+        rows: list[Embedding] = []
+        stored: list[ItemEmbeddingState] = []
+        changed: list[ItemEmbeddingState] = []
+        obsolete = Q(pk__in=[])
+        for item_id, (sources, vectors) in results.items():
+            state = states.get(item_id)
+            if state is None or item_id not in current:
+                continue  # deleted meanwhile
+            embedded = sources_sha256(sources)
             state.leased_until = None
-            state.save(update_fields=["leased_until", "updated_at"])
-            return False
-        for source, vector in vectors:
-            Embedding.objects.update_or_create(
-                space=space,
-                item_id=item_id,
-                image_id=source.image_id,
-                defaults={"vector": vector, "input_sha256": source.sha256},
-            )
-        keep = Q(image_id__in=[s.image_id for s in sources if s.image_id is not None])
-        if any(s.is_text for s in sources):
-            keep |= Q(image__isnull=True)
-        Embedding.objects.filter(space=space, item_id=item_id).exclude(keep).delete()
-        state.status = State.READY
-        state.input_sha256 = embedded
-        state.attempts = 0
-        state.last_error = ""
-        state.leased_until = None
-        state.retryable = False
-        state.save()
-    return True
+            state.updated_at = now  # bulk_update does not apply auto_now
+            if current[item_id] != embedded:
+                changed.append(state)
+                continue
+            rows.extend(
+                Embedding(space=space, item_id=item_id, image_id=source.image_id,
+                          vector=vector, input_sha256=source.sha256)
+                for source, vector in vectors
+            )  # fmt: skip
+            # Vectors of sources the item no longer has (an image removed, text dropped).
+            keep = Q(image_id__in=[s.image_id for s in sources if s.image_id is not None])
+            if any(s.is_text for s in sources):
+                keep |= Q(image__isnull=True)
+            obsolete |= Q(item_id=item_id) & ~keep
+            state.status = State.READY
+            state.input_sha256 = embedded
+            state.attempts = 0
+            state.last_error = ""
+            state.retryable = False
+            stored.append(state)
+        Embedding.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["space", "item", "image"],
+            update_fields=["vector", "input_sha256", "embedded_at"],
+        )
+        Embedding.objects.filter(space=space).filter(obsolete).delete()
+        ItemEmbeddingState.objects.bulk_update(
+            stored + changed,
+            [
+                "status",
+                "input_sha256",
+                "attempts",
+                "last_error",
+                "retryable",
+                "leased_until",
+                "updated_at",
+            ],
+        )
+    return len(stored)
 
 
 def _mark_failed(space: EmbeddingSpace, item_id: int, error: str) -> None:
