@@ -90,17 +90,7 @@ class ItemAdmin(admin.ModelAdmin):
     list_filter = ["category", "is_active"]
     search_fields = ["title", "description", "external_id", "category"]
     readonly_fields = ["created_at", "updated_at"]
-    fields = [
-        "external_id",
-        "title",
-        "description",
-        "category",
-        "price",
-        "attributes",
-        "is_active",
-        "created_at",
-        "updated_at",
-    ]
+    fields = [*services.ITEM_FIELDS, "created_at", "updated_at"]
     inlines = [ItemImageInline, EmbeddingStateInline]
     list_per_page = 50
     actions = ["activate", "deactivate", "reembed"]

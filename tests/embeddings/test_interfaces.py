@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -17,18 +16,8 @@ from catalog import services as catalog_services
 from embeddings import services
 from embeddings.models import EmbeddingSpace, ItemEmbeddingState
 from tests.conftest import REPO_ROOT
-from tests.embeddings.fakes import FakeProvider
-from tests.embeddings.test_pipeline import PROVIDERS
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fake_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    FakeProvider.reset()
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
-    with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
-        yield
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
 
 
 def test_spaces_api_shows_progress() -> None:

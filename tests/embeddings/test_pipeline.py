@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pytest
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -22,28 +20,8 @@ from embeddings.providers.base import TextPart
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import FakeProvider, fake_vector
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
 State = ItemEmbeddingState.Status
-PROVIDERS = {
-    "fake": {
-        "BACKEND": "tests.embeddings.fakes.FakeProvider",
-        "OPTIONS": {"dimensions": 8, "max_batch": 4},
-    },
-    "fake-text": {
-        "BACKEND": "tests.embeddings.fakes.FakeProvider",
-        "OPTIONS": {"dimensions": 6, "image": False},
-    },
-}
-
-
-@pytest.fixture(autouse=True)
-def fake_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    FakeProvider.reset()
-    # No worker in these tests: the services are driven directly.
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
-    with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
-        yield
-    FakeProvider.reset()
 
 
 def provider_inputs() -> int:
