@@ -113,7 +113,7 @@ class ItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Embeddings")
     def embedding_status(self, obj: Item) -> str:
-        states = obj.embedding_states.all()  # type: ignore[attr-defined]
+        states = obj.embedding_states.all()
         if not states:
             return "—"
         return ", ".join(f"{state.space.name}: {state.status}" for state in states)
