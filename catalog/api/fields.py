@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import ValidatedImage, image_from_data_url, image_from_file
+from catalog.images import ValidatedImage, image_from_bytes, image_from_data_url, image_from_file
 
 
 @extend_schema_field(
@@ -40,6 +40,31 @@ class ImageInputField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         raise NotImplementedError("ImageInputField is write-only")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "binary", "description": "a multipart file"},
+            {"type": "string", "description": "a data URL or an http(s) URL of an image"},
+        ]
+    }
+)
+class QueryImageField(ImageInputField):
+    """A query image: a multipart file, a data URL, or an http(s) URL fetched now. It is
+    only held in memory for this search, never stored."""
+
+    def to_internal_value(self, data: Any) -> ValidatedImage:
+        if isinstance(data, str) and data.strip().lower().startswith(("http://", "https://")):
+            from catalog.importers import ImageFetchError, fetch_image_url
+
+            try:
+                return image_from_bytes(fetch_image_url(data.strip()))
+            except ImageFetchError as exc:
+                raise serializers.ValidationError(f"Could not fetch the image: {exc}") from exc
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        return super().to_internal_value(data)
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

@@ -4,8 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from catalog.api.fields import AttributesField, ImageInputField
+from catalog.api.fields import AttributesField, ImageInputField, QueryImageField
 from catalog.models import Item, ItemImage
+from catalog.search import ItemFilter, ItemQuery, SearchHit, SearchMode, SearchResults, Skipped
 from catalog.selectors import ITEM_ORDERINGS
 
 PRICE: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
@@ -96,3 +97,123 @@ class ItemFilterSerializer(serializers.Serializer[Any]):
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"price_min": "price_min is greater than price_max."})
         return attrs
+
+
+class SearchFiltersSerializer(serializers.Serializer[Any]):
+    category = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, default=list, max_length=50
+    )
+    price_min = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True
+    )
+    price_max = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True
+    )
+    attributes = serializers.DictField(
+        child=serializers.CharField(max_length=500), required=False, default=dict
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("category"), str):
+            data = {**data, "category": [data["category"]]}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"price_min": "price_min is greater than price_max."})
+        return attrs
+
+
+class SearchInputSerializer(serializers.Serializer[Any]):
+    """One search request, from JSON, multipart, or query parameters. Builds an ItemQuery."""
+
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    text_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
+    negative_text = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=1000
+    )
+    negative_weight = serializers.FloatField(required=False, default=0.5, min_value=0, max_value=10)
+    image = QueryImageField(required=False, allow_null=True, default=None)
+    image_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
+    item_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    item_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
+    mode = serializers.ChoiceField(
+        choices=["hybrid", "semantic", "lexical"], required=False, default="hybrid"
+    )
+    filters = SearchFiltersSerializer(required=False)
+    k = serializers.IntegerField(required=False, default=24, min_value=1, max_value=100)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=100)
+    min_score_ratio = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=1
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_text = bool(attrs["text"].strip())
+        if not (has_text or attrs.get("image") is not None or attrs.get("item_id") is not None):
+            raise serializers.ValidationError(
+                "Give something to search for: text, an image, or an item_id (more like this)."
+            )
+        if attrs["mode"] == "lexical" and not has_text:
+            raise serializers.ValidationError({"text": "Lexical search needs text."})
+        return attrs
+
+    def to_query(self, *, include_inactive: bool = False) -> ItemQuery:
+        data = self.validated_data
+        filters = data.get("filters") or {}
+        return ItemQuery(
+            text=data["text"].strip(),
+            text_weight=data["text_weight"],
+            negative_text=data["negative_text"].strip(),
+            negative_weight=data["negative_weight"],
+            image=data.get("image"),
+            image_weight=data["image_weight"],
+            item_id=data.get("item_id"),
+            item_weight=data["item_weight"],
+            mode=SearchMode(data["mode"]),
+            filters=ItemFilter(
+                categories=tuple(c for c in filters.get("category", []) if c),
+                price_min=filters.get("price_min"),
+                price_max=filters.get("price_max"),
+                attributes=tuple(sorted(filters.get("attributes", {}).items())),
+                include_inactive=include_inactive,
+            ),
+            k=data["k"],
+            page=data["page"],
+            min_score_ratio=data.get("min_score_ratio"),
+        )
+
+
+class SearchHitItemSerializer(serializers.ModelSerializer[Item]):
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Item
+        fields = ["id", "external_id", "title", "category", "price", "thumbnail_url"]
+
+    def get_thumbnail_url(self, obj: Item) -> str | None:
+        return ItemOutputSerializer.get_thumbnail_url(self, obj)  # type: ignore[arg-type]
+
+
+class SearchHitSerializer(serializers.Serializer[SearchHit]):
+    item = SearchHitItemSerializer()
+    score = serializers.FloatField()
+    matched = serializers.ChoiceField(choices=["text", "image"])
+    similarity = serializers.FloatField(allow_null=True)
+
+
+class SkippedSerializer(serializers.Serializer[Skipped]):
+    part = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class SearchOutputSerializer(serializers.Serializer[SearchResults]):
+    results = SearchHitSerializer(many=True, source="hits")
+    mode = serializers.CharField()
+    skipped = SkippedSerializer(many=True)
+    spaces = serializers.ListField(child=serializers.CharField())
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    k = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    took_ms = serializers.FloatField()

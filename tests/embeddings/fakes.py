@@ -78,3 +78,40 @@ class FakeProvider(EmbeddingProvider):
         return EmbeddingResult(
             vectors=np.stack(rows).astype(np.float32), usage=Usage(requests=1, inputs=len(rows))
         )
+
+
+class GeometryProvider(EmbeddingProvider):
+    """Query vectors chosen by the test: text and image bytes are looked up in ``table``
+    (a class attribute the test fills), so rankings can be asserted exactly."""
+
+    table: ClassVar[dict[str, list[float]]] = {}
+    fail_with: ClassVar[Exception | None] = None
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        self.capabilities = Capabilities(
+            text=options.get("text", True), image=options.get("image", True),
+            dimensions=int(options.get("dimensions", 3)), max_batch=16,
+        )  # fmt: skip
+
+    @property
+    def model_name(self) -> str:
+        return f"geometry-{self.alias}"
+
+    def embed_batch(
+        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
+    ) -> EmbeddingResult:
+        if type(self).fail_with is not None:
+            raise type(self).fail_with
+        rows = []
+        for parts in inputs:
+            (part,) = parts
+            key = (
+                part.text
+                if isinstance(part, TextPart)
+                else "image:" + hashlib.sha256(part.data).hexdigest()
+            )
+            rows.append(type(self).table[key])
+        return EmbeddingResult(
+            vectors=np.asarray(rows, dtype=np.float32), usage=Usage(inputs=len(rows))
+        )

@@ -1,0 +1,109 @@
+"""Search API: POST /search/ (JSON or multipart), GET /search/?q=, GET /items/{id}/similar/."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import search
+from catalog.api.serializers import SearchInputSerializer, SearchOutputSerializer
+from catalog.api.views import CatalogApi, _is_curator
+
+
+def _respond(request: Request, data: dict[str, Any]) -> Response:
+    serializer = SearchInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    results = search.item_search(query=serializer.to_query(include_inactive=_is_curator(request)))
+    return Response(SearchOutputSerializer(results, context={"request": request}).data)
+
+
+def _form_data(request: Request) -> dict[str, Any]:
+    """Multipart / form bodies and query strings are flat: filters come as category
+    (repeatable), price_min, price_max, and attr.<name>=<value>, or as a JSON `filters`."""
+    source = request.data if request.method == "POST" else request.query_params
+    data: dict[str, Any] = {}
+    filters: dict[str, Any] = {}
+    attributes: dict[str, str] = {}
+    for key in source:
+        values = source.getlist(key) if hasattr(source, "getlist") else [source[key]]
+        if key in {"category"}:
+            filters["category"] = values
+        elif key in {"price_min", "price_max"}:
+            filters[key] = values[-1]
+        elif key.startswith("attr."):
+            attributes[key.removeprefix("attr.")] = values[-1]
+        elif key == "q":
+            data["text"] = values[-1]
+        elif key == "filters":
+            try:
+                filters.update(json.loads(values[-1]))
+            except (ValueError, TypeError):
+                data["filters"] = "not json"
+        else:
+            data[key] = values[-1]
+    if attributes:
+        filters["attributes"] = attributes
+    if filters and "filters" not in data:
+        data["filters"] = filters
+    return data
+
+
+class SearchApi(APIView):
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Search: text, image, both, more like this",
+        description=(
+            "JSON: text, negative_text, image (a data URL or an http(s) URL), item_id, their "
+            "weights, filters {category: [..], price_min, price_max, attributes: {name: value}}, "
+            "mode (hybrid | semantic | lexical), k, page, min_score_ratio. Multipart: the same "
+            "fields flat, `image` as a file, filters as category / price_min / price_max / "
+            "attr.<name>. The query image is used in memory and never stored."
+        ),
+        request=SearchInputSerializer,
+        responses=SearchOutputSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        is_json = request.content_type.startswith("application/json")
+        return _respond(request, dict(request.data) if is_json else _form_data(request))
+
+    @extend_schema(
+        summary="Simple text search",
+        parameters=[
+            OpenApiParameter("q", str, description="the text to search for"),
+            OpenApiParameter("mode", str, enum=["hybrid", "semantic", "lexical"]),
+            OpenApiParameter("category", str, many=True),
+            OpenApiParameter("price_min", float),
+            OpenApiParameter("price_max", float),
+            OpenApiParameter("k", int),
+            OpenApiParameter("page", int),
+            OpenApiParameter("min_score_ratio", float),
+        ],
+        responses=SearchOutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return _respond(request, _form_data(request))
+
+
+class SimilarItemsApi(CatalogApi):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="More like this item",
+        parameters=[OpenApiParameter("k", int), OpenApiParameter("page", int)],
+        responses=SearchOutputSerializer,
+    )
+    def get(self, request: Request, item_id: int) -> Response:
+        item = self.get_item(request, item_id)
+        data = {
+            key: request.query_params[key] for key in ("k", "page") if key in request.query_params
+        }
+        return _respond(request, {**data, "item_id": item.pk, "mode": "semantic"})
