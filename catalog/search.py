@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import F, Prefetch, QuerySet
 
@@ -386,8 +385,12 @@ def item_search(*, query: ItemQuery) -> SearchResults:
         ):
             try:
                 vector = query_vector(space, query)
-            except (ProviderError, ImproperlyConfigured, OSError, ValueError) as exc:
+            except ProviderError as exc:
                 logger.warning("search skipped space %s: %s", space.name, exc)
+                skipped.append(Skipped(part=space.name, reason=_reason(exc)))
+                continue
+            except Exception as exc:  # a broken provider must not take search down with it
+                logger.exception("search skipped space %s", space.name)
                 skipped.append(Skipped(part=space.name, reason=_reason(exc)))
                 continue
             if vector is None:

@@ -324,3 +324,37 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
         cursor.execute("SET LOCAL hnsw.iterative_scan = off")
         cursor.execute(sql, ["[1,0,0]", *params, "[1,0,0]", 20])
         assert len(cursor.fetchall()) < 20  # the failure iterative scans prevent
+
+
+def test_search_command_prints_a_table(tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    geo = space()
+    GeometryProvider.table["north"] = at_angle(0)
+    query_image = make_image_bytes(color=(1, 2, 3))
+    GeometryProvider.table["image:" + hashlib.sha256(query_image).hexdigest()] = at_angle(80)
+    put(geo, item("near", category="Kitchen", price=Decimal("3.50")), at_angle(10))
+    put(geo, item("far"), at_angle(80))
+    out = StringIO()
+    call_command("search", "north", "--mode", "semantic", "--k", "5", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("semantic search, spaces: geo; 2 results")
+    assert lines[1].split()[:4] == ["#", "score", "sim", "match"]
+    assert (
+        lines[2].split()[0] == "1"
+        and lines[2].endswith("near")
+        and "Kitchen" in lines[2]
+        and "3.50" in lines[2]
+    )
+    picture = tmp_path / "q.png"
+    picture.write_bytes(query_image)
+    out = StringIO()
+    call_command("search", "--image", str(picture), "--mode", "semantic", stdout=out)
+    assert out.getvalue().splitlines()[2].endswith("far")
+    with pytest.raises(CommandError, match="Give text"):
+        call_command("search", stdout=out)
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    with pytest.raises(CommandError, match="not an image"):
+        call_command("search", "--image", str(tmp_path / "bad.png"), stdout=out)
