@@ -1,27 +1,246 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: the search page (the catalog grid when there is no query) and the
+item page. Both only validate, call the search service or a selector, and render.
+
+The search page answers three ways from one template include (`catalog/_results.html`):
+the whole page, or only the results fragment when the page's script asks for it with the
+header ``X-Requested-With: fetch``. Text-only searches are GET requests (shareable URLs);
+a search with an image is a multipart POST to the same URL. Without JavaScript the form
+always POSTs; a POST without an image is redirected to its GET URL (Post/Redirect/Get).
+"""
 
 from __future__ import annotations
 
+import base64
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
 
 from catalog import selectors
+from catalog.api.serializers import SearchFiltersSerializer, SearchInputSerializer
+from catalog.models import Item
+from catalog.search import ItemQuery, SearchMode, item_search
+
+FRAGMENT_HEADER = "X-Requested-With"
+FRAGMENT_VALUE = "fetch"
+# The browser form's fields, in the order they appear in a shareable URL.
+SEARCH_PARAMS = ("q", "category", "price_min", "price_max", "mode", "item_id", "page")
+BROWSE_PAGE_SIZE = 24
+SIMILAR_ITEMS = 8
+# A query image is sent back in the page (never stored) so that a browser without
+# JavaScript can page through image results; larger ones are not echoed.
+ECHO_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+MODE_LABELS = {
+    SearchMode.HYBRID: "Hybrid (words + meaning)",
+    SearchMode.SEMANTIC: "Semantic (meaning)",
+    SearchMode.LEXICAL: "Lexical (exact words)",
+}
+FIELD_LABELS = {
+    "text": "Search text",
+    "image": "Image",
+    "item_id": "Item",
+    "mode": "Mode",
+    "page": "Page",
+    "filters": "Filters",
+    "filters.category": "Category",
+    "filters.price_min": "Min price",
+    "filters.price_max": "Max price",
+}
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    category = request.GET.get("category") or None
-    items = selectors.item_list(filters=selectors.ItemFilters(category=category))
-    page = Paginator(items, 24).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "catalog/home.html",
-        {"page": page, "categories": selectors.item_categories(), "category": category},
+def _error_messages(errors: Any, field: str = "") -> list[str]:
+    """A serializer's nested errors as sentences a person can read."""
+    if isinstance(errors, Mapping):
+        messages: list[str] = []
+        for key, value in errors.items():
+            name = field if key == "non_field_errors" else f"{field}.{key}".lstrip(".")
+            messages.extend(_error_messages(value, name))
+        return messages
+    if isinstance(errors, list):
+        return [message for value in errors for message in _error_messages(value, field)]
+    label = FIELD_LABELS.get(field, field.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+    return [f"{label}: {errors}" if field else str(errors)]
+
+
+def _filters_data(params: QueryDict) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    categories = [name for name in params.getlist("category") if name.strip()]
+    if categories:
+        filters["category"] = categories
+    for name in ("price_min", "price_max"):
+        value = params.get(name, "").strip()
+        if value:
+            filters[name] = value
+    return filters
+
+
+def _search_data(params: QueryDict, image: UploadedFile | str | None) -> dict[str, Any]:
+    """The browser's flat form -> the shape SearchInputSerializer validates (as the API)."""
+    data: dict[str, Any] = {"text": params.get("q", "")}
+    for name in ("mode", "item_id", "page"):
+        value = params.get(name, "").strip()
+        if value:
+            data[name] = value
+    filters = _filters_data(params)
+    if filters:
+        data["filters"] = filters
+    if image is not None:
+        data["image"] = image
+    return data
+
+
+def _shareable_query(params: QueryDict) -> str:
+    pairs = [
+        (name, value)
+        for name in SEARCH_PARAMS
+        for value in params.getlist(name)
+        if value.strip() and not (name == "mode" and value == SearchMode.HYBRID)
+    ]
+    return urlencode(pairs)
+
+
+def _form_values(params: QueryDict) -> dict[str, Any]:
+    return {
+        "q": params.get("q", ""),
+        "categories": params.getlist("category"),
+        "price_min": params.get("price_min", ""),
+        "price_max": params.get("price_max", ""),
+        "mode": params.get("mode") or SearchMode.HYBRID.value,
+        "item_id": params.get("item_id", ""),
+    }
+
+
+def _data_url(serializer: SearchInputSerializer) -> str:
+    image = serializer.validated_data.get("image")
+    if image is None or len(image.data) > ECHO_IMAGE_MAX_BYTES:
+        return ""
+    return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+
+
+def _browse(params: QueryDict) -> tuple[dict[str, Any], int]:
+    """No query: the catalog grid, newest first, under the same filters."""
+    serializer = SearchFiltersSerializer(data=_filters_data(params))
+    if not serializer.is_valid():
+        return {"state": "error", "errors": _error_messages(serializer.errors, "filters")}, 400
+    filters = serializer.validated_data
+    categories: list[str] = filters.get("category", [])
+    items: QuerySet[Item] = selectors.item_list(
+        filters=selectors.ItemFilters(
+            category=categories[0] if len(categories) == 1 else None,
+            price_min=filters.get("price_min"),
+            price_max=filters.get("price_max"),
+        )
     )
+    if len(categories) > 1:
+        items = items.filter(category__in=categories)
+    page = Paginator(items, BROWSE_PAGE_SIZE).get_page(params.get("page"))
+    return {
+        "state": "browse",
+        "page": page,
+        "categories_shown": categories,
+        "filtered": bool(categories)
+        or any(filters.get(name) is not None for name in ("price_min", "price_max")),
+    }, 200
+
+
+def _search(data: dict[str, Any], *, echo_image: bool) -> tuple[dict[str, Any], int]:
+    serializer = SearchInputSerializer(data=data)
+    if not serializer.is_valid():
+        return {"state": "error", "errors": _error_messages(serializer.errors)}, 400
+    # The public page shows active items only, to everyone.
+    query = serializer.to_query(include_inactive=False)
+    results = item_search(query=query)
+    similar_to = None
+    if query.item_id is not None:
+        similar_to = selectors.item_get(item_id=query.item_id)
+    first = (results.page - 1) * results.k + 1
+    described = [f"“{query.text}”"] if query.text else []
+    if query.image is not None:
+        described.append("your image")
+    if query.item_id is not None:
+        name = similar_to.title if similar_to is not None else f"item {query.item_id}"
+        described.append(f"items like “{name}”")
+    return {
+        "state": "results",
+        "query": query,
+        "results": results,
+        "similar_to": similar_to,
+        "description": " + ".join(described) or "this search",
+        "fell_back": results.mode != query.mode,
+        "first": first,
+        "last": first + len(results.hits) - 1,
+        "pages": max(1, math.ceil(results.total / results.k)),
+        "image_data": _data_url(serializer) if echo_image else "",
+    }, 200
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def search(request: HttpRequest) -> HttpResponse:
+    fragment = request.headers.get(FRAGMENT_HEADER) == FRAGMENT_VALUE
+    image: UploadedFile | str | None = None
+    if request.method == "POST":
+        params = request.POST
+        image = request.FILES.get("image")
+        image_data = params.get("image_data", "").strip()
+        if image is None and image_data.startswith("data:"):
+            image = image_data  # only data URLs: the page never makes the server fetch a URL
+        if image is None and not fragment:
+            query = _shareable_query(params)
+            return HttpResponseRedirect(
+                reverse("home") + (f"?{query}" if query else ""), status=303
+            )
+    else:
+        params = request.GET
+    data = _search_data(params, image)
+    has_query = bool(data["text"].strip()) or "image" in data or "item_id" in data
+    if has_query:
+        context, status = _search(data, echo_image=request.method == "POST" and not fragment)
+    else:
+        context, status = _browse(params)
+    context["via_post"] = request.method == "POST"
+    template = "catalog/_results.html"
+    if not fragment:
+        template = "catalog/search.html"
+        context["form"] = _form_values(params)
+        context["all_categories"] = selectors.item_categories()
+        context["modes"] = [(mode.value, label) for mode, label in MODE_LABELS.items()]
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, [FRAGMENT_HEADER])
+    return response
+
+
+def _attribute_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_attribute_text(entry) for entry in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_attribute_text(entry)}" for key, entry in value.items())
+    return str(value)
 
 
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.item_get(item_id=item_id)
     if item is None:
         raise Http404("No such item")
-    return render(request, "catalog/item_detail.html", {"item": item})
+    similar = item_search(
+        query=ItemQuery(item_id=item.pk, mode=SearchMode.SEMANTIC, k=SIMILAR_ITEMS)
+    )
+    attributes = item.attributes if isinstance(item.attributes, dict) else {}
+    return render(
+        request,
+        "catalog/item_detail.html",
+        {
+            "item": item,
+            "attributes": [(key, _attribute_text(value)) for key, value in attributes.items()],
+            "similar_hits": [hit for hit in similar.hits if hit.item.pk != item.pk],
+            "similar": similar,
+        },
+    )

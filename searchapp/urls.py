@@ -6,7 +6,7 @@ from catalog import views as catalog_views
 from searchapp.media import media
 
 urlpatterns = [
-    path("", catalog_views.home, name="home"),
+    path("", catalog_views.search, name="home"),
     path("items/<int:item_id>/", catalog_views.item_detail, name="item-detail"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("searchapp.api_urls")),

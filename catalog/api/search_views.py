@@ -27,7 +27,7 @@ def _respond(request: Request, data: dict[str, Any]) -> Response:
 def _form_data(request: Request) -> dict[str, Any]:
     """Multipart / form bodies and query strings are flat: filters come as category
     (repeatable), price_min, price_max, and attr.<name>=<value>, or as a JSON `filters`."""
-    source = request.data if request.method == "POST" else request.query_params
+    source: Any = request.data if request.method == "POST" else request.query_params
     data: dict[str, Any] = {}
     filters: dict[str, Any] = {}
     attributes: dict[str, str] = {}

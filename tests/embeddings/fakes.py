@@ -101,8 +101,9 @@ class GeometryProvider(EmbeddingProvider):
     def embed_batch(
         self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
     ) -> EmbeddingResult:
-        if type(self).fail_with is not None:
-            raise type(self).fail_with
+        failure = type(self).fail_with
+        if failure is not None:
+            raise failure
         rows = []
         for parts in inputs:
             (part,) = parts
