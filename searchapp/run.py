@@ -71,8 +71,12 @@ def main() -> int:
              "--beat", "--schedule", str(data_dir / "celerybeat-schedule")],
             cwd=ROOT, env=worker_env,
         ))  # fmt: skip
+        # gunicorn, as in production (Django's runserver answers keep-alive clients ~40 ms
+        # late: it writes headers and body in separate packets).
+        web_workers = os.environ.get("SEARCHAPP_WEB_WORKERS", "2")
         children.append(subprocess.Popen(  # noqa: S603
-            [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"{host}:{port}"],
+            [sys.executable, "-m", "gunicorn", "searchapp.wsgi", "--bind", f"{host}:{port}",
+             "--workers", web_workers, "--access-logfile", "-", "--graceful-timeout", "10"],
             cwd=ROOT,
         ))  # fmt: skip
         _say(f"Open http://{host}:{port}/  (admin: /admin/, API docs: /api/v1/docs/)")
