@@ -48,6 +48,7 @@ from embeddings.providers.base import (
     l2_normalise,
 )
 from embeddings.providers.registry import providers
+from embeddings.services import provider_usage_record
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ def _embed_parts(space: EmbeddingSpace, parts: Sequence[Part]) -> Vectors:
     if missing:
         inputs: list[EmbeddingInput] = [(part,) for _, part in missing]
         result = provider.embed(inputs, input_type=InputType.QUERY)
+        provider_usage_record(alias=space.provider_alias, usage=result.usage)
         for (index, part), vector in zip(missing, result.vectors, strict=True):
             vectors[index] = vector
             if isinstance(part, TextPart):
@@ -214,10 +216,18 @@ def query_vector(space: EmbeddingSpace, query: ItemQuery) -> Vectors | None:
     item_vector = _item_vector(space, query.item_id) if query.item_id is not None else None
     if not parts and item_vector is None:
         return None
+    rows: list[Vectors] = []
+    if len(parts) == 2 and capabilities.interleaved and weights[0] == weights[1]:
+        # Text and image as one input: the model reads them together (Voyage, Cohere).
+        result = providers[space.provider_alias].embed([tuple(parts)], input_type=InputType.QUERY)
+        provider_usage_record(alias=space.provider_alias, usage=result.usage)
+        rows.append(result.vectors)
+        parts, weights = [], [1.0]
     if query.negative_text and capabilities.text and query.negative_weight > 0:
         parts.append(TextPart(query.negative_text))
         weights.append(-query.negative_weight)
-    rows = [_embed_parts(space, parts)] if parts else []
+    if parts:
+        rows.append(_embed_parts(space, parts))
     if item_vector is not None and query.item_weight > 0:
         rows.append(item_vector[None, :])
         weights.append(query.item_weight)

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from embeddings import selectors, services
-from embeddings.models import EmbeddingSpace
+from embeddings.models import EmbeddingSpace, ProviderUsage
 from embeddings.providers.registry import providers
 
 
@@ -103,3 +103,21 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
         marked = sum(services.space_backfill(space=space, scope="failed") for space in queryset)
         self.message_user(request, f"{marked} failed items queued again.")
+
+
+@admin.register(ProviderUsage)
+class ProviderUsageAdmin(admin.ModelAdmin):
+    """Read-only: what each provider alias was asked to do per day (the basis for cost)."""
+
+    list_display = ["day", "alias", "requests", "inputs", "text_tokens", "images", "image_pixels"]
+    list_filter = ["alias"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -116,3 +116,27 @@ class ItemEmbeddingState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}@{self.space_id}: {self.status}"
+
+
+class ProviderUsage(models.Model):
+    """What each provider alias was asked to do, per day (UTC): the basis for cost."""
+
+    alias = models.CharField(max_length=100)
+    day = models.DateField()
+    requests = models.PositiveBigIntegerField(
+        default=0, help_text="HTTP requests (0 for local models)"
+    )
+    inputs = models.PositiveBigIntegerField(default=0)
+    text_tokens = models.PositiveBigIntegerField(default=0)
+    images = models.PositiveBigIntegerField(default=0)
+    image_pixels = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "alias"]
+        constraints = [
+            models.UniqueConstraint(fields=["alias", "day"], name="embeddings_usage_one_per_day")
+        ]
+        verbose_name_plural = "provider usage"
+
+    def __str__(self) -> str:
+        return f"{self.alias} {self.day}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from catalog.models import Item
-from embeddings.models import EmbeddingSpace, ItemEmbeddingState
+from embeddings.models import EmbeddingSpace, ItemEmbeddingState, ProviderUsage
 
 State = ItemEmbeddingState.Status
 
@@ -49,3 +51,22 @@ def space_progress(*, space: EmbeddingSpace) -> SpaceProgress:
 
 def item_states(*, item: Item) -> QuerySet[ItemEmbeddingState]:
     return ItemEmbeddingState.objects.filter(item=item).select_related("space").order_by("space_id")
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    requests: int
+    inputs: int
+    text_tokens: int
+    images: int
+    image_pixels: int
+
+
+def provider_usage(*, alias: str, days: int) -> UsageTotals:
+    """What an alias was asked to do over the last `days` days (today included, UTC)."""
+    since = timezone.now().date() - timedelta(days=days - 1)
+    totals = ProviderUsage.objects.filter(alias=alias, day__gte=since).aggregate(
+        requests=Sum("requests"), inputs=Sum("inputs"), text_tokens=Sum("text_tokens"),
+        images=Sum("images"), image_pixels=Sum("image_pixels"),
+    )  # fmt: skip
+    return UsageTotals(**{name: int(value or 0) for name, value in totals.items()})

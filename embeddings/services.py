@@ -22,12 +22,13 @@ from django.utils import timezone
 
 from catalog.models import Item
 from embeddings.inputs import Source, item_sources, source_part, sources_sha256
-from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState
+from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState, ProviderUsage
 from embeddings.providers.base import (
     EmbeddingInput,
     InputType,
     PermanentProviderError,
     ProviderError,
+    Usage,
 )
 from embeddings.providers.registry import providers
 
@@ -313,6 +314,7 @@ def space_embed_items(
     if inputs:
         try:
             result = provider.embed(inputs, input_type=InputType.DOCUMENT)
+            provider_usage_record(alias=space.provider_alias, usage=result.usage)
             report.provider_inputs += len(inputs)
             for (item_id, source), vector in zip(owners, result.vectors, strict=True):
                 vectors_by_item.setdefault(item_id, []).append((source, vector.tolist()))
@@ -328,6 +330,7 @@ def space_embed_items(
                     continue
                 try:
                     result = provider.embed(single, input_type=InputType.DOCUMENT)
+                    provider_usage_record(alias=space.provider_alias, usage=result.usage)
                     report.provider_inputs += len(single)
                 except PermanentProviderError as exc:
                     failed[item.pk] = str(exc)
@@ -510,3 +513,19 @@ def items_reembed(*, item_ids: Sequence[int], space: EmbeddingSpace | None = Non
                 marked += 1
             _wake(each.pk)
     return marked
+
+
+def provider_usage_record(*, alias: str, usage: Usage) -> None:
+    """Add one call's usage to the alias's row for today (UTC), atomically."""
+    if not (usage.requests or usage.inputs):
+        return
+    table = ProviderUsage._meta.db_table
+    counters = ("requests", "inputs", "text_tokens", "images", "image_pixels")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (alias, day, {', '.join(counters)}) "  # noqa: S608 - fixed names
+            f"VALUES (%s, (now() AT TIME ZONE 'UTC')::date, {', '.join(['%s'] * len(counters))}) "
+            f"ON CONFLICT (alias, day) DO UPDATE SET "
+            + ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in counters),
+            [alias, *(getattr(usage, name) for name in counters)],
+        )

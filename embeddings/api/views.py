@@ -20,16 +20,40 @@ class SpaceOutputSerializer(serializers.ModelSerializer[EmbeddingSpace]):
         missing = serializers.IntegerField()
         percent_ready = serializers.FloatField()
 
+    class UsageSerializer(serializers.Serializer[selectors.UsageTotals]):
+        requests = serializers.IntegerField()
+        inputs = serializers.IntegerField()
+        text_tokens = serializers.IntegerField()
+        images = serializers.IntegerField()
+        image_pixels = serializers.IntegerField()
+
+    class UsageWindowsSerializer(serializers.Serializer[dict[str, selectors.UsageTotals]]):
+        today = serializers.DictField()
+        last_30_days = serializers.DictField()
+
     progress = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
 
     class Meta:
         model = EmbeddingSpace
         fields = ["id", "name", "status", "provider_alias", "model_name", "dimensions", "embeds_text",
-                  "embeds_images", "created_at", "activated_at", "progress"]  # fmt: skip
+                  "embeds_images", "created_at", "activated_at", "progress", "usage"]  # fmt: skip
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, obj: EmbeddingSpace) -> dict[str, float]:
         return dict(self.ProgressSerializer(selectors.space_progress(space=obj)).data)
+
+    @extend_schema_field(UsageWindowsSerializer)
+    def get_usage(self, obj: EmbeddingSpace) -> dict[str, dict[str, int]]:
+        """The provider alias's usage (shared by every space on that alias)."""
+        return {
+            window: dict(
+                self.UsageSerializer(
+                    selectors.provider_usage(alias=obj.provider_alias, days=days)
+                ).data
+            )
+            for window, days in (("today", 1), ("last_30_days", 30))
+        }
 
 
 class SpaceListApi(APIView):

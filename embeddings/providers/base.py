@@ -210,6 +210,8 @@ class EmbeddingProvider(ABC):
                     f"({len(inputs[start : start + size])}, {self.capabilities.dimensions})",
                 )
             chunks.append(l2_normalise(result.vectors))
+            if not result.usage.inputs:
+                result.usage.inputs = len(inputs[start : start + size])
             usage = usage.add(result.usage)
         vectors = (
             np.concatenate(chunks)

@@ -20,7 +20,7 @@ from tests.conftest import REPO_ROOT
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
 
 
-def test_spaces_api_shows_progress() -> None:
+def test_spaces_api_shows_progress_and_usage() -> None:
     catalog_services.item_create(external_id="a", title="A")
     catalog_services.item_create(external_id="b", title="B")
     space = services.space_create(name="words", provider_alias="fake-text", activate=True)
@@ -28,15 +28,41 @@ def test_spaces_api_shows_progress() -> None:
     catalog_services.item_update(
         item=catalog_services.Item.objects.get(external_id="a"), title="A2"
     )
-    body = APIClient().get("/api/v1/spaces/").json()
-    assert body == [
-        {
-            **{k: body[0][k] for k in ("id", "created_at", "activated_at")},
-            "name": "words", "status": "active", "provider_alias": "fake-text", "model_name": "fake-6",
-            "dimensions": 6, "embeds_text": True, "embeds_images": False,
-            "progress": {"total": 2, "ready": 1, "pending": 1, "failed": 0, "missing": 0, "percent_ready": 50.0},
-        }
-    ]  # fmt: skip
+    (body,) = APIClient().get("/api/v1/spaces/").json()
+    assert {k: body[k] for k in ("name", "status", "provider_alias", "model_name", "dimensions",
+                                 "embeds_text", "embeds_images")} == {
+        "name": "words", "status": "active", "provider_alias": "fake-text", "model_name": "fake-6",
+        "dimensions": 6, "embeds_text": True, "embeds_images": False,
+    }  # fmt: skip
+    assert body["progress"] == {
+        "total": 2, "ready": 1, "pending": 1, "failed": 0, "missing": 0, "percent_ready": 50.0
+    }  # fmt: skip
+    expected = {"requests": 1, "inputs": 2, "text_tokens": 0, "images": 0, "image_pixels": 0}
+    assert body["usage"] == {"today": expected, "last_30_days": expected}
+
+
+def test_usage_is_recorded_per_alias_and_day_and_shown_in_the_admin(
+    admin_user_client: tuple[Any, Any],
+) -> None:
+    from embeddings.models import ProviderUsage
+    from embeddings.providers.base import Usage
+
+    services.provider_usage_record(alias="x", usage=Usage(requests=1, inputs=3, text_tokens=40))
+    services.provider_usage_record(
+        alias="x", usage=Usage(requests=2, inputs=1, images=1, image_pixels=50)
+    )
+    services.provider_usage_record(alias="x", usage=Usage())  # nothing to add
+    row = ProviderUsage.objects.get(alias="x")
+    assert (row.requests, row.inputs, row.text_tokens, row.images, row.image_pixels) == (
+        3,
+        4,
+        40,
+        1,
+        50,
+    )
+    _, client = admin_user_client
+    page = client.get("/admin/embeddings/providerusage/").content.decode()
+    assert ">x<" in page and ">40<" in page
 
 
 def test_commands_create_a_space_and_embed_with_progress() -> None:
