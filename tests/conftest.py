@@ -4,6 +4,7 @@ PostgreSQL (pgvector) and Redis that searchapp starts; nothing is faked but outb
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -121,16 +122,49 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def tiny_providers(tiny_model_dir: Path, settings: Any) -> dict[str, Any]:
+# Hosted providers as the test worker knows them: every HTTP call goes to the in-memory
+# fake vendor of tests/embeddings/providers/vendors/<vendor>.py (no test reaches the internet).
+HOSTED_TEST_PROVIDERS: dict[str, dict[str, Any]] = {
+    vendor: {
+        "BACKEND": backend,
+        "OPTIONS": {
+            "api_key": f"test-key-{vendor}",
+            "transport": f"tests.embeddings.providers.vendors.{vendor}.transport",
+            "backoff": 0.01,
+            **options,
+        },
+    }
+    for vendor, backend, options in [
+        ("voyage", "embeddings.providers.voyage.VoyageProvider", {}),
+        ("cohere", "embeddings.providers.cohere.CohereProvider", {}),
+        ("jina", "embeddings.providers.jina.JinaProvider", {}),
+        ("nomic", "embeddings.providers.nomic.NomicProvider", {}),
+        ("vertex", "embeddings.providers.vertex.VertexProvider",
+         {"access_token": "test-token", "project": "test-project"}),
+        ("openai_compatible", "embeddings.providers.openai_compatible.OpenAICompatibleProvider",
+         {"base_url": "http://gateway.test", "model": "clip", "dimensions": 512, "images": True}),
+    ]
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def test_providers(tiny_model_dir: Path) -> dict[str, dict[str, Any]]:
+    """EMBEDDING_PROVIDERS of the test worker: the tiny ONNX models ("tiny-clip",
+    "tiny-minilm") and every hosted provider on its fake vendor."""
     from searchapp.env import embedding_providers_from_env
 
     os.environ["SEARCHAPP_MODEL_DIR"] = str(tiny_model_dir)
     try:
-        settings.EMBEDDING_PROVIDERS = embedding_providers_from_env()
+        local = embedding_providers_from_env()
     finally:
         del os.environ["SEARCHAPP_MODEL_DIR"]
-    return dict(settings.EMBEDDING_PROVIDERS)
+    return {**local, **HOSTED_TEST_PROVIDERS}
+
+
+@pytest.fixture
+def tiny_providers(test_providers: dict[str, dict[str, Any]], settings: Any) -> dict[str, Any]:
+    settings.EMBEDDING_PROVIDERS = test_providers
+    return dict(test_providers)
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +174,7 @@ def worker_media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def celery_worker(
-    django_db_setup: None, tiny_model_dir: Path, worker_media_root: Path
+    django_db_setup: None, test_providers: dict[str, Any], worker_media_root: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the embedded Redis, pointed at the test database,
     with the tiny models as its providers and its own media folder (tests that use it set
@@ -155,7 +189,7 @@ def celery_worker(
             [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
              "--concurrency", "2", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
             cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**worker_environment(), "SEARCHAPP_MODEL_DIR": str(tiny_model_dir),
+            env={**worker_environment(), "SEARCHAPP_EMBEDDING_PROVIDERS": json.dumps(test_providers),
                  "SEARCHAPP_MEDIA_ROOT": str(worker_media_root), "SEARCHAPP_ONNX_THREADS": "1"},
         )  # fmt: skip
     try:
