@@ -124,6 +124,16 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # Hosted providers as the test worker knows them: every HTTP call goes to the in-memory
 # fake vendor of tests/embeddings/providers/vendors/<vendor>.py (no test reaches the internet).
+_HOSTED: list[tuple[str, str, dict[str, Any]]] = [
+    ("voyage", "embeddings.providers.voyage.VoyageProvider", {}),
+    ("cohere", "embeddings.providers.cohere.CohereProvider", {}),
+    ("jina", "embeddings.providers.jina.JinaProvider", {}),
+    ("nomic", "embeddings.providers.nomic.NomicProvider", {}),
+    ("vertex", "embeddings.providers.vertex.VertexProvider",
+     {"access_token": "test-token", "project": "test-project"}),
+    ("openai_compatible", "embeddings.providers.openai_compatible.OpenAICompatibleProvider",
+     {"base_url": "http://gateway.test", "model": "clip", "dimensions": 512, "images": True}),
+]  # fmt: skip
 HOSTED_TEST_PROVIDERS: dict[str, dict[str, Any]] = {
     vendor: {
         "BACKEND": backend,
@@ -134,17 +144,8 @@ HOSTED_TEST_PROVIDERS: dict[str, dict[str, Any]] = {
             **options,
         },
     }
-    for vendor, backend, options in [
-        ("voyage", "embeddings.providers.voyage.VoyageProvider", {}),
-        ("cohere", "embeddings.providers.cohere.CohereProvider", {}),
-        ("jina", "embeddings.providers.jina.JinaProvider", {}),
-        ("nomic", "embeddings.providers.nomic.NomicProvider", {}),
-        ("vertex", "embeddings.providers.vertex.VertexProvider",
-         {"access_token": "test-token", "project": "test-project"}),
-        ("openai_compatible", "embeddings.providers.openai_compatible.OpenAICompatibleProvider",
-         {"base_url": "http://gateway.test", "model": "clip", "dimensions": 512, "images": True}),
-    ]
-}  # fmt: skip
+    for vendor, backend, options in _HOSTED
+}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,173 @@
+"""Jina AI's embeddings API with jina-clip-v2: text and images in one 1024-dimensional
+space (Matryoshka: any size from 64 to 1024), one vector per text or image.
+
+Wire format, as Jina documents it:
+
+- ``POST https://api.jina.ai/v1/embeddings``, ``Authorization: Bearer $JINA_API_KEY``,
+  ``Accept: application/json`` (Jina asks for it on every call).
+- Body: ``model``, ``input`` (a list of ``{"text": ...}`` or ``{"image": <URL or base64>}``
+  objects; texts and images may share one request), ``task`` (``retrieval.query`` /
+  ``retrieval.passage`` for search), ``dimensions``, ``normalized``, ``embedding_type``
+  (``float`` by default, or ``base64``: little-endian float32 bytes) and ``truncate``.
+- Answer: ``{"model", "object": "list", "data": [{"object": "embedding", "index",
+  "embedding"}], "usage": {"total_tokens", "prompt_tokens"}}``; errors as
+  ``{"detail": "[RID: ...] message"}``.
+
+Sources:
+- https://api.jina.ai/openapi.json (auth header, rate limits, error codes: 400 for bad
+  input, 401 bad key, 403 balance)
+- https://github.com/jina-ai/meta-prompt/blob/main/v14.txt (Jina's own API digest: the
+  request schema "for jina-embeddings-v3 or jina-clip-v2" with its fields and values)
+- https://jina.ai/embeddings/ (the jina-clip-v2 example request: ``{"image": URL}`` and
+  ``{"image": <raw base64, no data: prefix>}`` next to ``{"text": ...}``)
+- https://jina.ai/news/jina-clip-v2-multilingual-multimodal-embeddings-for-text-and-images
+  (8,192 tokens per text, 512×512-pixel image input, output 64 to 1,024 dimensions)
+
+Where the docs are silent (see the constants below): a per-request input count for
+jina-clip-v2, and any image byte or pixel limit. Jina bills images in tokens by tiles of
+the model's input size (third-party reports; not in the pages above), so images are
+downscaled to the 512×512 pixels the model sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from embeddings.providers.base import (
+    Capabilities,
+    EmbeddingInput,
+    EmbeddingResult,
+    ImagePart,
+    InputType,
+    ProviderConfigurationError,
+    TextPart,
+    Usage,
+)
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+
+# model -> (full dimensions, smallest Matryoshka size); the blog's model table.
+MODELS: dict[str, tuple[int, int]] = {"jina-clip-v2": (1024, 64)}
+TASKS = {InputType.QUERY: "retrieval.query", InputType.DOCUMENT: "retrieval.passage"}
+EMBEDDING_TYPES = ("float", "base64")
+# No documented count for jina-clip-v2; the endpoint's own validation error reads "input
+# length is larger than the largest allowed size 2048" (github.com/refly-ai/refly#831).
+MAX_INPUTS_PER_REQUEST = 2048
+MODEL_IMAGE_SIDE = 512
+
+
+class JinaProvider(HttpProvider):
+    """OPTIONS (besides the shared ones in `HttpProvider`): model (jina-clip-v2),
+    dimensions (64..1024, default 1024), embedding_type ("float" or "base64"), truncate
+    (default True: Jina cuts texts over 8,192 tokens instead of failing the batch),
+    max_batch (inputs per call, default 32)."""
+
+    vendor = "jina"
+    default_base_url = "https://api.jina.ai/v1"
+    default_model = "jina-clip-v2"
+    api_key_env = "JINA_API_KEY"
+    max_inputs_per_request = MAX_INPUTS_PER_REQUEST
+    image_limits: ClassVar[ImageLimits] = ImageLimits(max_pixels=MODEL_IMAGE_SIDE**2)
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
+        if self.model not in MODELS:
+            raise ProviderConfigurationError(
+                f"{where}: unknown Jina model {self.model!r} (known: {', '.join(MODELS)})"
+            )
+        full, smallest = MODELS[self.model]
+        dimensions = options.get("dimensions") or full
+        if (
+            isinstance(dimensions, bool)
+            or not isinstance(dimensions, int)
+            or not smallest <= dimensions <= full
+        ):
+            raise ProviderConfigurationError(
+                f"{where}: {self.model} takes OPTIONS['dimensions'] from {smallest} to {full}, "
+                f"not {dimensions!r}"
+            )
+        self.embedding_type = str(options.get("embedding_type", "float"))
+        if self.embedding_type not in EMBEDDING_TYPES:
+            raise ProviderConfigurationError(
+                f"{where}: OPTIONS['embedding_type'] must be one of {', '.join(EMBEDDING_TYPES)}"
+            )
+        self.truncate = bool(options.get("truncate", True))
+        max_batch = options.get("max_batch", 32)
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+            raise ProviderConfigurationError(f"{where}: OPTIONS['max_batch'] must be >= 1")
+        self.capabilities = Capabilities(
+            text=True,
+            image=True,
+            dimensions=dimensions,
+            max_batch=max_batch,
+            interleaved=False,  # one vector per text or image; mixed inputs are fused
+            input_types=True,
+        )
+
+    def request_for(
+        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
+    ) -> HttpRequest:
+        return HttpRequest(
+            method="POST",
+            path="/embeddings",
+            json={
+                "model": self.model,
+                "input": [input_object(parts) for parts in inputs],
+                "task": TASKS[input_type],
+                "dimensions": self.capabilities.dimensions,
+                "normalized": True,
+                "embedding_type": self.embedding_type,
+                "truncate": self.truncate,
+            },
+            headers={"Accept": "application/json"},
+        )
+
+    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+        data = body["data"]
+        if len(data) != len(inputs):
+            raise ValueError(f"{len(data)} embeddings for {len(inputs)} inputs")
+        vectors = np.zeros((len(inputs), self.capabilities.dimensions), dtype=np.float32)
+        indices = [int(item.get("index", position)) for position, item in enumerate(data)]
+        if sorted(indices) != list(range(len(inputs))):
+            raise ValueError(f"indices {indices} do not cover the {len(inputs)} inputs")
+        for index, item in zip(indices, data, strict=True):
+            vectors[index] = decode_embedding(item["embedding"])
+        usage = body.get("usage") or {}
+        images = [part for parts in inputs for part in parts if isinstance(part, ImagePart)]
+        return EmbeddingResult(
+            vectors=vectors,
+            usage=Usage(
+                inputs=len(inputs),
+                # Jina counts image tokens in the same total as text tokens.
+                text_tokens=int(usage.get("total_tokens") or usage.get("prompt_tokens") or 0),
+                images=len(images),
+                image_pixels=sum(image_pixels(image) for image in images),
+            ),
+        )
+
+
+def input_object(parts: EmbeddingInput) -> dict[str, str]:
+    """One part per input (jina-clip-v2 is not interleaved): a text or a base64 image."""
+    (part,) = parts
+    if isinstance(part, TextPart):
+        return {"text": part.text}
+    return {"image": base64.b64encode(part.data).decode("ascii")}
+
+
+def decode_embedding(value: Any) -> np.ndarray:
+    """A list of floats (embedding_type "float") or base64 of little-endian float32."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
+    return np.asarray(value, dtype=np.float32)
+
+
+def image_pixels(part: ImagePart) -> int:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(part.data)) as image:
+        return int(image.width * image.height)

@@ -1,0 +1,286 @@
+"""Any server that speaks OpenAI's embeddings API (``POST /v1/embeddings``): OpenAI itself,
+gateways, infinity, vLLM, text-embeddings-inference, LiteLLM, llama.cpp, Ollama...
+
+Wire format, as OpenAI documents it: ``Authorization: Bearer <key>`` and
+``{"model": ..., "input": ["...", ...], "encoding_format": "float" | "base64",
+"dimensions": n}``; the answer is ``{"object": "list", "data": [{"object": "embedding",
+"index": i, "embedding": [...] | "<base64 little-endian float32>"}], "model": ...,
+"usage": {"prompt_tokens": n, "total_tokens": n}}``; errors are ``{"error": {"message",
+"type", "param", "code"}}``. Documented limits: at most 2048 inputs per request, no empty
+string, 8192 tokens per input and 300,000 tokens summed over one request (OpenAI's models;
+other servers have their own, hence the options below).
+
+Sources:
+- https://platform.openai.com/docs/api-reference/embeddings/create
+  (= https://developers.openai.com/api/reference/resources/embeddings)
+- https://platform.openai.com/docs/guides/embeddings
+
+What the OpenAI docs do not cover, and how this provider handles it:
+- Servers differ in models and output sizes: OPTIONS ``model`` and ``dimensions`` are
+  required. ``dimensions`` says what the model returns; it is sent as the request's
+  ``dimensions`` field only with ``send_dimensions: true`` (OpenAI's text-embedding-3
+  models shorten their vectors to it; many servers reject the field).
+- Images are not part of OpenAI's API. With ``images: true`` an image is sent as a string
+  in ``input`` the way many self-hosted servers take it: raw base64 of the image bytes
+  (``image_format: "base64"``, the default, as the project's gateway takes it for
+  clip/siglip/bge-m3) or a data URL (``image_format: "data_url"``). Texts and images never
+  share a request (servers pick one model tower per request).
+- No query/document input type: ``query_prefix`` / ``document_prefix`` are prepended to
+  texts (e.g. "query: " / "passage: " for e5, "search_query: " / "search_document: " for
+  nomic-embed-text); without them queries and documents are sent alike.
+- ``base_url`` rule: the embeddings path is ``{base_url}/v1/embeddings``; a base URL that
+  already ends in ``/v1`` gets ``/embeddings`` only. So ``http://host:7997``,
+  ``http://host:7997/`` and ``http://host:7997/v1`` all post to
+  ``http://host:7997/v1/embeddings``, and ``https://gw/openai/v1`` to
+  ``https://gw/openai/v1/embeddings``.
+- Usage: ``prompt_tokens`` of text requests is recorded as text tokens; image requests
+  record the images and pixels sent (servers count image "tokens" in their own ways).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+from django.core import checks
+
+from embeddings.providers.base import (
+    Capabilities,
+    EmbeddingInput,
+    EmbeddingResult,
+    ImagePart,
+    InputType,
+    PermanentProviderError,
+    ProviderConfigurationError,
+    TextPart,
+    Usage,
+)
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, fit_image
+
+MAX_INPUTS_PER_REQUEST = 2048  # OpenAI: "any array must be 2048 dimensions or less"
+DEFAULT_MAX_BATCH = 64
+DEFAULT_MAX_REQUEST_TOKENS = 300_000  # OpenAI: summed over all inputs of one request
+ENCODING_FORMATS = ("float", "base64")
+IMAGE_FORMATS = ("base64", "data_url")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token count (servers' tokenizers differ): about 3 characters each."""
+    return len(text) // 3 + 1
+
+
+class OpenAICompatibleProvider(HttpProvider):
+    """OPTIONS (beside HttpProvider's): base_url, model and dimensions (required),
+    api_key (else OPENAI_API_KEY; none sent when neither is set), send_dimensions (false),
+    encoding_format ("float" | "base64"), max_batch (64, at most 2048),
+    max_request_tokens (300,000; 0 for no budget), images (false), image_format ("base64" |
+    "data_url"), max_image_pixels / max_image_bytes (none), query_prefix /
+    document_prefix ("")."""
+
+    vendor = "openai_compatible"
+    default_base_url = ""
+    default_model = ""
+    api_key_env = "OPENAI_API_KEY"
+    max_inputs_per_request = MAX_INPUTS_PER_REQUEST
+    required_options = ("base_url", "model", "dimensions")
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
+        dimensions = _positive_int(options, "dimensions", None, where)
+        max_batch = _positive_int(options, "max_batch", DEFAULT_MAX_BATCH, where)
+        if max_batch > MAX_INPUTS_PER_REQUEST:
+            raise ProviderConfigurationError(
+                f"{where}: OPTIONS['max_batch'] must be at most {MAX_INPUTS_PER_REQUEST}"
+            )
+        budget = options.get("max_request_tokens", DEFAULT_MAX_REQUEST_TOKENS)
+        self.max_request_tokens = (
+            None
+            if budget in (0, "0", None)
+            else _positive_int(options, "max_request_tokens", DEFAULT_MAX_REQUEST_TOKENS, where)
+        )
+        self.encoding_format = _choice(options, "encoding_format", ENCODING_FORMATS, where)
+        self.image_format = _choice(options, "image_format", IMAGE_FORMATS, where)
+        self.send_dimensions = _flag(options, "send_dimensions", where)
+        images = _flag(options, "images", where)
+        self.query_prefix = str(options.get("query_prefix") or "")
+        self.document_prefix = str(options.get("document_prefix") or "")
+        max_pixels, max_bytes = (
+            _positive_int(options, name, None, where) if options.get(name) else None
+            for name in ("max_image_pixels", "max_image_bytes")
+        )
+        # Per alias (image_limits is the vendor-wide class attribute): see prepare().
+        self.alias_image_limits = ImageLimits(max_pixels=max_pixels, max_bytes=max_bytes)
+        self.dimensions = int(dimensions)
+        self.capabilities = Capabilities(
+            text=True,
+            image=images,
+            dimensions=self.dimensions,
+            max_batch=max_batch,
+            input_types=bool(self.query_prefix or self.document_prefix),
+        )
+        # "{base_url}/v1/embeddings", or "/embeddings" after a base URL ending in /v1.
+        self.path = "/embeddings" if self.base_url.endswith("/v1") else "/v1/embeddings"
+
+    def _key(self) -> str | None:
+        return self.options.get("api_key") or os.environ.get("OPENAI_API_KEY") or None
+
+    def auth_headers(self) -> dict[str, str]:
+        # Self-hosted servers often run without a key: send none rather than fail.
+        return super().auth_headers() if self._key() else {}
+
+    def check(self) -> list[checks.CheckMessage]:
+        # A key is optional for self-hosted servers (see auth_headers), not for OpenAI's.
+        if self._key() or httpx.URL(self.base_url).host != "api.openai.com":
+            return []
+        return super().check()
+
+    def error_message(self, response: httpx.Response) -> str:
+        # Some servers echo the key they were sent ("Incorrect API key provided: ...").
+        message = super().error_message(response)
+        key = self._key()
+        return message.replace(str(key), "***") if key else message
+
+    # --- batching: texts and images in separate requests -----------------------------------
+
+    def prepare(self, inputs: Sequence[EmbeddingInput]) -> list[EmbeddingInput]:
+        """Images over this alias's max_image_pixels / max_image_bytes are downscaled."""
+        prepared: list[EmbeddingInput] = []
+        for parts in inputs:
+            fitted: list[TextPart | ImagePart] = []
+            for part in parts:
+                if isinstance(part, ImagePart):
+                    try:
+                        part = fit_image(part, self.alias_image_limits)
+                    except PermanentProviderError as exc:
+                        raise PermanentProviderError(self.alias, exc.message) from exc
+                fitted.append(part)
+            prepared.append(tuple(fitted))
+        return prepared
+
+    def embed_batch(
+        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
+    ) -> EmbeddingResult:
+        prepared = self.prepare(inputs)
+        vectors = np.zeros((len(prepared), self.dimensions), np.float32)
+        usage = Usage()
+        texts = [i for i, parts in enumerate(prepared) if isinstance(parts[0], TextPart)]
+        images = [i for i, parts in enumerate(prepared) if not isinstance(parts[0], TextPart)]
+        for indices in (texts, images):
+            offset = 0
+            for batch in self.split_batches([prepared[i] for i in indices]):
+                result = self._call(batch, input_type=input_type)
+                vectors[indices[offset : offset + len(batch)]] = result.vectors
+                offset += len(batch)
+                usage = usage.add(result.usage)
+        return EmbeddingResult(vectors=vectors, usage=usage)
+
+    def input_cost(self, parts: EmbeddingInput) -> int:
+        part = parts[0]
+        if isinstance(part, TextPart):
+            prefix = max(self.query_prefix, self.document_prefix, key=len)
+            return estimate_tokens(prefix + part.text)
+        return 0  # images: servers count them their own way; max_batch bounds them
+
+    def max_request_cost(self) -> int | None:
+        return self.max_request_tokens
+
+    # --- the wire format --------------------------------------------------------------------
+
+    def request_for(
+        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
+    ) -> HttpRequest:
+        prefix = self.query_prefix if input_type == InputType.QUERY else self.document_prefix
+        body: dict[str, Any] = {
+            "model": self.model,
+            "input": [self._input(parts, prefix) for parts in inputs],
+            "encoding_format": self.encoding_format,
+        }
+        if self.send_dimensions:
+            body["dimensions"] = self.dimensions
+        return HttpRequest(method="POST", path=self.path, json=body)
+
+    def _input(self, parts: EmbeddingInput, prefix: str) -> str:
+        part = parts[0]  # embed() hands a non-interleaving provider one part per input
+        if isinstance(part, TextPart):
+            return prefix + part.text
+        encoded = base64.b64encode(part.data).decode("ascii")
+        if self.image_format == "data_url":
+            return f"data:{part.content_type};base64,{encoded}"
+        return encoded
+
+    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+        data = body["data"]
+        if len(data) != len(inputs):
+            raise ValueError(f"{len(data)} embeddings for {len(inputs)} inputs")
+        # OpenAI documents `index` as the input's position: order by it.
+        ordered = sorted(data, key=lambda item: int(item["index"]))
+        if [int(item["index"]) for item in ordered] != list(range(len(inputs))):
+            raise ValueError("the answer's indices do not match the inputs")
+        rows = [self._vector(item["embedding"]) for item in ordered]
+        usage = Usage(inputs=len(inputs))
+        if all(isinstance(parts[0], TextPart) for parts in inputs):
+            usage.text_tokens = int((body.get("usage") or {}).get("prompt_tokens") or 0)
+        for parts in inputs:
+            if isinstance(parts[0], ImagePart):
+                usage.images += 1
+                usage.image_pixels += _pixels(parts[0].data)
+        return EmbeddingResult(vectors=np.stack(rows), usage=usage)
+
+    def _vector(self, embedding: Any) -> np.ndarray:
+        if isinstance(embedding, str):  # encoding_format "base64": little-endian float32
+            vector = np.frombuffer(base64.b64decode(embedding), dtype="<f4").astype(np.float32)
+        else:
+            vector = np.asarray(embedding, dtype=np.float32)
+        if vector.shape != (self.dimensions,):
+            raise ValueError(
+                f"the server returned vectors of shape {vector.shape}, but "
+                f"OPTIONS['dimensions'] is {self.dimensions}"
+            )
+        return vector
+
+
+def _positive_int(options: Mapping[str, Any], name: str, default: int | None, where: str) -> int:
+    raw = options.get(name, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1 or isinstance(raw, bool):
+        raise ProviderConfigurationError(
+            f"{where}: OPTIONS[{name!r}] must be a positive integer, not {raw!r}"
+        )
+    return value
+
+
+def _choice(options: Mapping[str, Any], name: str, allowed: tuple[str, ...], where: str) -> str:
+    value = str(options.get(name) or allowed[0])
+    if value not in allowed:
+        raise ProviderConfigurationError(
+            f"{where}: OPTIONS[{name!r}] must be one of {', '.join(allowed)}, not {value!r}"
+        )
+    return value
+
+
+def _flag(options: Mapping[str, Any], name: str, where: str) -> bool:
+    value = options.get(name, False)
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ProviderConfigurationError(f"{where}: OPTIONS[{name!r}] must be true or false")
+
+
+def _pixels(data: bytes) -> int:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        return int(image.width * image.height)

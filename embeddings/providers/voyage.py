@@ -1,0 +1,200 @@
+"""Voyage AI multimodal embeddings (``voyage-multimodal-3.5``, ``voyage-multimodal-3``):
+text, images, or both interleaved in one input -> one vector.
+
+Wire format, as Voyage documents it:
+
+- ``POST https://api.voyageai.com/v1/multimodalembeddings``, ``Authorization: Bearer <key>``
+  (env ``VOYAGE_API_KEY``, the name Voyage's own client reads).
+- Body ``{"inputs": [{"content": [{"type": "text", "text": ...},
+  {"type": "image_base64", "image_base64": "data:image/png;base64,..."}]}], "model": ...,
+  "input_type": "query" | "document" | null, "truncation": bool, "output_encoding": "base64"}``.
+  One request uses either ``image_url`` or ``image_base64``, never both: we always send base64
+  data URLs (PNG, JPEG, WebP or GIF).
+- Answer ``{"object": "list", "data": [{"object": "embedding", "embedding": ..., "index": i}],
+  "model": ..., "usage": {"text_tokens", "image_pixels", "total_tokens"}}``; with
+  ``output_encoding: "base64"`` each embedding is a base64 NumPy float32 array (little-endian).
+- Limits: at most 1,000 inputs per request; an image at most 16 million pixels and 20 MB;
+  every 560 pixels count as one token; at most 32,000 tokens per input and 320,000 per request.
+- Errors are ``{"detail": "..."}`` (what Voyage's Python client reads), 400/401/403 permanent,
+  429 and 500/502/503/504 worth retrying.
+
+Sources:
+https://docs.voyageai.com/reference/multimodal-embeddings-api,
+https://docs.voyageai.com/docs/multimodal-embeddings,
+https://docs.voyageai.com/docs/error-codes,
+https://github.com/voyage-ai/voyageai-python (object/multimodal_embeddings.py,
+api_resources/api_requestor.py, tests/test_client_multimodal.py).
+
+Where the docs are thin: the multimodal-embeddings page lists 256, 512, 1024 (default) and
+2048 dimensions for ``voyage-multimodal-3.5`` but the request parameter is only spelled out
+for the text endpoint (``output_dimension``); we send that name, and only when
+OPTIONS["dimensions"] is set. ``voyage-multimodal-3`` has 1024 dimensions only.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from embeddings.providers.base import (
+    Capabilities,
+    EmbeddingInput,
+    EmbeddingResult,
+    ImagePart,
+    InputType,
+    ProviderConfigurationError,
+    TextPart,
+    Usage,
+)
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+
+# model -> (default dimensions, dimensions the model can return)
+MODELS: dict[str, tuple[int, tuple[int, ...]]] = {
+    "voyage-multimodal-3.5": (1024, (256, 512, 1024, 2048)),
+    "voyage-multimodal-3": (1024, (1024,)),
+}
+INPUT_TYPES = {InputType.QUERY: "query", InputType.DOCUMENT: "document"}
+PIXELS_PER_TOKEN = 560
+MAX_TOKENS_PER_REQUEST = 320_000
+# Not in the docs: Voyage's client tests (test_client_count_usage) bill a 10x10 image as
+# 50,000 pixels. Budgeting small images at that floor keeps a request of many thumbnails
+# within the token limit; large images are budgeted at their full size (Voyage bills at
+# most 2,000,000 pixels per image in the same tests, so this over-estimates them).
+MIN_BILLED_PIXELS = 50_000
+
+
+def data_url(part: ImagePart) -> str:
+    return f"data:{part.content_type};base64,{base64.b64encode(part.data).decode('ascii')}"
+
+
+def estimate_text_tokens(text: str) -> int:
+    """Voyage's tokenizer is not available offline; three characters per token is a
+    conservative guess for English and most European text."""
+    return len(text) // 3 + 1
+
+
+def image_pixels(part: ImagePart) -> int:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(part.data)) as image:
+        return int(image.width * image.height)
+
+
+def decode_vector(value: Any) -> np.ndarray:
+    if isinstance(value, str):  # output_encoding "base64": a NumPy float32 array's bytes
+        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
+    return np.asarray(value, dtype=np.float32)
+
+
+class VoyageProvider(HttpProvider):
+    """OPTIONS (besides the ones every hosted provider understands): ``model``
+    (voyage-multimodal-3.5 by default, or voyage-multimodal-3), ``dimensions`` (3.5 only:
+    256, 512, 1024 or 2048), ``truncation`` (default True: over-long inputs are cut by Voyage
+    rather than refused), ``max_batch`` (inputs per call, at most 1,000)."""
+
+    vendor = "voyage"
+    default_base_url = "https://api.voyageai.com"
+    default_model = "voyage-multimodal-3.5"
+    api_key_env = "VOYAGE_API_KEY"
+    max_inputs_per_request = 1000
+    image_limits = ImageLimits(max_pixels=16_000_000, max_bytes=20_000_000)
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
+        if self.model not in MODELS:
+            raise ProviderConfigurationError(
+                f"{where}: unknown Voyage multimodal model {self.model!r} "
+                f"(known: {', '.join(MODELS)})"
+            )
+        default_dimensions, choices = MODELS[self.model]
+        self.output_dimension: int | None = None
+        if options.get("dimensions") not in (None, ""):
+            try:
+                dimensions = int(options["dimensions"])
+            except (TypeError, ValueError) as exc:
+                raise ProviderConfigurationError(
+                    f"{where}: OPTIONS['dimensions'] must be a whole number"
+                ) from exc
+            if dimensions not in choices:
+                raise ProviderConfigurationError(
+                    f"{where}: {self.model} returns {' or '.join(map(str, choices))} "
+                    f"dimensions, not {dimensions}"
+                )
+            # Only the models with a choice are sent the parameter.
+            self.output_dimension = dimensions if len(choices) > 1 else None
+        else:
+            dimensions = default_dimensions
+        truncation = options.get("truncation", True)
+        if not isinstance(truncation, bool):
+            raise ProviderConfigurationError(f"{where}: OPTIONS['truncation'] must be True/False")
+        self.truncation = truncation
+        max_batch = int(options.get("max_batch", self.max_inputs_per_request))
+        if not 1 <= max_batch <= self.max_inputs_per_request:
+            raise ProviderConfigurationError(
+                f"{where}: OPTIONS['max_batch'] must be 1..{self.max_inputs_per_request}"
+            )
+        self.capabilities = Capabilities(
+            text=True,
+            image=True,
+            dimensions=dimensions,
+            max_batch=max_batch,
+            interleaved=True,
+            input_types=True,
+        )
+
+    def request_for(
+        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
+    ) -> HttpRequest:
+        body: dict[str, Any] = {
+            "inputs": [{"content": [self._content(part) for part in parts]} for parts in inputs],
+            "model": self.model,
+            "input_type": INPUT_TYPES[input_type],
+            "truncation": self.truncation,
+            "output_encoding": "base64",
+        }
+        if self.output_dimension is not None:
+            body["output_dimension"] = self.output_dimension
+        return HttpRequest(method="POST", path="/v1/multimodalembeddings", json=body)
+
+    @staticmethod
+    def _content(part: TextPart | ImagePart) -> dict[str, str]:
+        if isinstance(part, TextPart):
+            return {"type": "text", "text": part.text}
+        return {"type": "image_base64", "image_base64": data_url(part)}
+
+    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+        rows = sorted(body["data"], key=lambda row: int(row["index"]))
+        if [int(row["index"]) for row in rows] != list(range(len(inputs))):
+            raise ValueError(f"expected {len(inputs)} embeddings indexed 0..{len(inputs) - 1}")
+        vectors = np.stack([decode_vector(row["embedding"]) for row in rows])
+        usage = body.get("usage") or {}
+        return EmbeddingResult(
+            vectors=vectors.astype(np.float32, copy=False),
+            usage=Usage(
+                inputs=len(inputs),
+                text_tokens=int(usage.get("text_tokens", 0)),
+                images=sum(isinstance(part, ImagePart) for parts in inputs for part in parts),
+                image_pixels=int(usage.get("image_pixels", 0)),
+            ),
+        )
+
+    # --- the token budget of one request -------------------------------------------------------
+
+    def input_cost(self, parts: EmbeddingInput) -> int:
+        tokens = 0
+        for part in parts:
+            if isinstance(part, TextPart):
+                tokens += estimate_text_tokens(part.text)
+            else:
+                pixels = max(image_pixels(part), MIN_BILLED_PIXELS)
+                tokens += math.ceil(pixels / PIXELS_PER_TOKEN)
+        return tokens
+
+    def max_request_cost(self) -> int:
+        return MAX_TOKENS_PER_REQUEST

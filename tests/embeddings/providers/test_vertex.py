@@ -1,0 +1,651 @@
+"""VertexProvider against the in-memory Vertex of vendors/vertex.py: exact requests,
+parsing, errors, retries, circuit breaker, batching, image limits and the OAuth flows."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from embeddings.providers import http as http_module
+from embeddings.providers.base import (
+    ImagePart,
+    InputType,
+    PermanentProviderError,
+    ProviderConfigurationError,
+    TextPart,
+    TransientProviderError,
+    fuse,
+)
+from embeddings.providers.http import HttpProvider, reset_circuit_breakers
+from embeddings.providers.vertex import (
+    CLOUD_PLATFORM_SCOPE,
+    JWT_BEARER_GRANT,
+    MAX_IMAGE_PIXELS,
+    VertexProvider,
+)
+from tests.conftest import make_image_bytes
+from tests.embeddings.providers.vendors import vertex as fake
+
+DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
+PREDICT_URL = (
+    "https://us-central1-aiplatform.googleapis.com/v1/projects/test-project/locations/"
+    "us-central1/publishers/google/models/multimodalembedding@001:predict"
+)
+GOOGLE_ENV = (
+    "GOOGLE_ACCESS_TOKEN",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_CLOUD_PROJECT",
+)
+
+
+class Recorder:
+    """Records every request; answers from `script` first (responses, exceptions or
+    handlers), then from the fake Vertex."""
+
+    def __init__(self, script: list[Any] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self.script = list(script or [])
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.script:
+            item = self.script.pop(0)
+            if isinstance(item, Exception):
+                raise item
+            return item(request) if callable(item) else item
+        return fake.handler(request)
+
+    def bodies(self) -> list[Any]:
+        return [json.loads(r.content) for r in self.requests if r.url.path.endswith(":predict")]
+
+
+@pytest.fixture(autouse=True)
+def clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in GOOGLE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    reset_circuit_breakers()
+    fake.reset()
+    yield
+    reset_circuit_breakers()
+    fake.reset()
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    recorder = Recorder()
+    monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(recorder))
+    return recorder
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    recorded: list[float] = []
+    monkeypatch.setattr(http_module.time, "sleep", recorded.append)
+    return recorded
+
+
+def make_provider(**options: Any) -> VertexProvider:
+    return VertexProvider(
+        "vertex-test",
+        {"access_token": "test-token", "project": "test-project", "backoff": 0.5, **options},
+    )
+
+
+def google_error(status: int, code: str, message: str, **headers: str) -> httpx.Response:
+    return httpx.Response(
+        status,
+        json={"error": {"code": status, "message": message, "status": code}},
+        headers=headers,
+    )
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def test_capabilities_and_model_name() -> None:
+    provider = make_provider()
+    caps = provider.capabilities
+    assert (caps.text, caps.image, caps.interleaved, caps.input_types) == (True, True, False, False)
+    assert caps.dimensions == 1408
+    assert provider.model_name == "vertex:multimodalembedding@001"
+    assert make_provider(dimensions=256).model_name == "vertex:multimodalembedding@001@256d"
+    assert provider.max_inputs_per_request == 1
+
+
+@pytest.mark.parametrize("dimensions", [0, 300, 1536, "big"])
+def test_unsupported_dimensions_are_refused(dimensions: Any) -> None:
+    with pytest.raises(ProviderConfigurationError, match="128, 256, 512, 1408"):
+        make_provider(dimensions=dimensions)
+
+
+def test_unknown_model_and_bad_location_are_refused() -> None:
+    with pytest.raises(ProviderConfigurationError, match="unknown Vertex model"):
+        make_provider(model="textembedding-gecko@003")
+    with pytest.raises(ProviderConfigurationError, match="location"):
+        make_provider(location="us central/1")
+
+
+def test_a_project_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ProviderConfigurationError, match="no Google Cloud project"):
+        VertexProvider("vertex-test", {"access_token": "test-token"})
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "from-env")
+    assert VertexProvider("vertex-test", {"access_token": "t"}).project == "from-env"
+
+
+def test_without_credentials_check_warns_and_embed_fails(recorder: Recorder) -> None:
+    provider = VertexProvider("vertex-test", {"project": "test-project"})
+    [message] = provider.check()
+    assert message.id == "embeddings.W030"
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in str(message.hint)
+    with pytest.raises(PermanentProviderError, match="no Google credentials"):
+        provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert recorder.requests == []
+    assert make_provider().check() == []
+
+
+# --- requests on the wire -------------------------------------------------------------------
+
+
+def test_text_request_is_exactly_the_documented_one(recorder: Recorder) -> None:
+    result = make_provider().embed([(TextPart("red enamel mug"),)], input_type=DOCUMENT)
+
+    [request] = recorder.requests
+    assert request.method == "POST"
+    assert str(request.url) == PREDICT_URL
+    assert request.headers["authorization"] == "Bearer test-token"
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == {
+        "instances": [{"text": "red enamel mug"}],
+        "parameters": {"dimension": 1408},
+    }
+    expected = fake.expected_vector(TextPart("red enamel mug"), dimensions=1408, input_type=None)
+    assert result.vectors.dtype == np.float32 and result.vectors.shape == (1, 1408)
+    np.testing.assert_allclose(result.vectors[0], expected, rtol=1e-6)
+    assert (result.usage.requests, result.usage.inputs, result.usage.text_tokens) == (1, 1, 0)
+
+
+def test_image_request_sends_base64_bytes_unchanged(recorder: Recorder) -> None:
+    png = make_image_bytes("PNG", size=(64, 48))
+    part = ImagePart(png, "image/png")
+    result = make_provider(dimensions=512).embed([(part,)], input_type=DOCUMENT)
+
+    assert recorder.bodies() == [
+        {
+            "instances": [{"image": {"bytesBase64Encoded": b64(png)}}],
+            "parameters": {"dimension": 512},
+        }
+    ]
+    np.testing.assert_allclose(
+        result.vectors[0], fake.expected_vector(part, dimensions=512, input_type=None), rtol=1e-6
+    )
+    assert (result.usage.images, result.usage.image_pixels) == (1, 64 * 48)
+
+
+def test_query_and_document_requests_are_alike(recorder: Recorder) -> None:
+    provider = make_provider()
+    query = provider.embed([(TextPart("mug"),)], input_type=QUERY)
+    document = provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    first, second = recorder.bodies()
+    assert first == second
+    np.testing.assert_array_equal(query.vectors, document.vectors)
+
+
+def test_mixed_input_is_one_instance_per_part_then_fused(recorder: Recorder) -> None:
+    jpeg = make_image_bytes("JPEG", size=(40, 40), color=(10, 200, 10))
+    text, image = TextPart("green bowl", weight=0.25), ImagePart(jpeg, "image/jpeg", weight=0.75)
+    result = make_provider(dimensions=128).embed([(text, image)], input_type=QUERY)
+
+    assert recorder.bodies() == [
+        {"instances": [{"text": "green bowl"}], "parameters": {"dimension": 128}},
+        {
+            "instances": [{"image": {"bytesBase64Encoded": b64(jpeg)}}],
+            "parameters": {"dimension": 128},
+        },
+    ]
+    parts = np.stack(
+        [fake.expected_vector(p, dimensions=128, input_type="query") for p in (text, image)]
+    )
+    np.testing.assert_allclose(result.vectors[0], fuse(parts, [0.25, 0.75]), rtol=1e-5, atol=1e-6)
+
+
+def test_location_picks_host_and_path(recorder: Recorder) -> None:
+    make_provider(location="europe-west4").embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert str(recorder.requests[0].url) == (
+        "https://europe-west4-aiplatform.googleapis.com/v1/projects/test-project/locations/"
+        "europe-west4/publishers/google/models/multimodalembedding@001:predict"
+    )
+
+
+def test_long_text_is_cut_below_the_1024_character_limit(recorder: Recorder) -> None:
+    provider = make_provider()
+    long_ascii, long_cjk = "mug " * 500, "杯" * 600  # 2000 characters; 1800 UTF-8 bytes
+    result = provider.embed([(TextPart(long_ascii),), (TextPart(long_cjk),)], input_type=DOCUMENT)
+
+    sent = [body["instances"][0]["text"] for body in recorder.bodies()]
+    assert sent[0] == long_ascii[:1023]
+    assert sent[1] == "杯" * 341 and len(sent[1].encode()) == 1023
+    np.testing.assert_allclose(
+        result.vectors[1],
+        fake.expected_vector(TextPart(long_cjk), dimensions=1408, input_type=None),
+        rtol=1e-6,
+    )
+
+
+# --- batching and images --------------------------------------------------------------------
+
+
+def test_every_input_is_its_own_request_in_order(recorder: Recorder) -> None:
+    texts = [f"item {n}" for n in range(5)]
+    png = make_image_bytes("PNG", size=(8, 8))
+    inputs = [(TextPart(t),) for t in texts] + [(ImagePart(png, "image/png"),)]
+    result = make_provider(max_batch=4).embed(inputs, input_type=DOCUMENT)
+
+    bodies = recorder.bodies()
+    assert len(bodies) == 6 and all(len(body["instances"]) == 1 for body in bodies)
+    assert [body["instances"][0].get("text") for body in bodies[:5]] == texts
+    for row, parts in zip(result.vectors, inputs, strict=True):
+        expected = fake.expected_vector(parts[0], dimensions=1408, input_type=None)
+        np.testing.assert_allclose(row, expected, rtol=1e-6)
+    assert (result.usage.requests, result.usage.inputs, result.usage.images) == (6, 6, 1)
+
+
+def test_image_over_the_pixel_limit_is_downscaled_not_dropped(recorder: Recorder) -> None:
+    big = make_image_bytes("PNG", size=(3000, 2000))  # 6 MP > 2048 x 2048
+    part = ImagePart(big, "image/png")
+    result = make_provider().embed([(part,)], input_type=DOCUMENT)
+
+    [body] = recorder.bodies()
+    sent = base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"])
+    with Image.open(io.BytesIO(sent)) as image:
+        assert image.width * image.height <= MAX_IMAGE_PIXELS
+        assert image.width / image.height == pytest.approx(1.5, rel=0.01)
+    np.testing.assert_allclose(
+        result.vectors[0], fake.expected_vector(part, dimensions=1408, input_type=None), rtol=1e-6
+    )
+    assert result.usage.image_pixels <= MAX_IMAGE_PIXELS
+
+
+def test_webp_is_re_encoded_into_a_documented_format(recorder: Recorder) -> None:
+    webp = make_image_bytes("WEBP", size=(32, 32))
+    make_provider().embed([(ImagePart(webp, "image/webp"),)], input_type=DOCUMENT)
+    [body] = recorder.bodies()
+    sent = base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"])
+    with Image.open(io.BytesIO(sent)) as image:
+        assert image.format == "JPEG" and image.size == (32, 32)
+
+
+def test_gif_is_sent_as_is(recorder: Recorder) -> None:
+    gif = make_image_bytes("GIF", size=(16, 16))
+    make_provider().embed([(ImagePart(gif, "image/gif"),)], input_type=DOCUMENT)
+    assert recorder.bodies()[0]["instances"][0]["image"]["bytesBase64Encoded"] == b64(gif)
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def test_parse_takes_the_embedding_of_the_part_sent() -> None:
+    provider = make_provider(dimensions=128)
+    body = {
+        "predictions": [{"textEmbedding": [0.5] * 128, "imageEmbedding": [0.25] * 128}],
+        "deployedModelId": "",
+    }
+    text_result = provider.parse(body, [(TextPart("x"),)])
+    assert text_result.vectors.dtype == np.float32
+    np.testing.assert_array_equal(text_result.vectors[0], np.full(128, 0.5, np.float32))
+    png = make_image_bytes("PNG", size=(4, 5))
+    image_result = provider.parse(body, [(ImagePart(png, "image/png"),)])
+    np.testing.assert_array_equal(image_result.vectors[0], np.full(128, 0.25, np.float32))
+    assert (image_result.usage.images, image_result.usage.image_pixels) == (1, 20)
+
+
+def test_wrong_dimensions_in_the_answer_is_a_permanent_error(recorder: Recorder) -> None:
+    recorder.script = [httpx.Response(200, json={"predictions": [{"textEmbedding": [0.1] * 64}]})]
+    with pytest.raises(PermanentProviderError, match="unexpected shape"):
+        make_provider(dimensions=128).embed([(TextPart("x"),)], input_type=DOCUMENT)
+
+
+# --- errors, retries, circuit breaker -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (400, "INVALID_ARGUMENT", "Multimodal embedding failed: image cannot be decoded."),
+        (401, "UNAUTHENTICATED", "Request had invalid authentication credentials."),
+        (403, "PERMISSION_DENIED", "Permission 'aiplatform.endpoints.predict' denied."),
+    ],
+)
+def test_client_errors_are_permanent_and_not_retried(
+    recorder: Recorder, waits: list[float], status: int, code: str, message: str
+) -> None:
+    recorder.script = [google_error(status, code, message)]
+    with pytest.raises(PermanentProviderError) as raised:
+        make_provider(access_token="ya29.secret-token").embed(
+            [(TextPart("mug"),)], input_type=DOCUMENT
+        )
+    assert len(recorder.requests) == 1 and waits == []
+    text = str(raised.value)
+    assert "vertex-test" in text and f"vertex HTTP {status}" in text and message in text
+    assert "ya29.secret-token" not in text
+
+
+def test_the_fake_rejects_what_vertex_rejects(recorder: Recorder) -> None:
+    provider = make_provider()
+    client = provider.client()
+    path = httpx.URL(PREDICT_URL).path
+    headers = {"Authorization": "Bearer test-token"}
+    two = {"instances": [{"text": "a"}, {"text": "b"}], "parameters": {"dimension": 128}}
+    response = client.post(path, json=two, headers=headers)
+    assert response.status_code == 400 and "1 instance(s)" in response.json()["error"]["message"]
+    unknown = {"instances": [{"text": "a"}], "parameters": {"dimension": 128, "taskType": "x"}}
+    response = client.post(path, json=unknown, headers=headers)
+    assert response.status_code == 400
+    assert 'Unknown name "taskType"' in response.json()["error"]["message"]
+    assert "Unknown name" in provider.error_message(response)
+    response = client.post(path, json={"instances": [{"text": "a"}]}, headers={})
+    assert response.status_code == 401
+
+
+def test_a_401_drops_the_cached_token() -> None:
+    provider = make_provider()
+    provider._token = "stale"
+    provider.error_message(google_error(401, "UNAUTHENTICATED", "expired"))
+    assert provider._token is None
+
+
+def test_429_waits_as_long_as_retry_after_says(recorder: Recorder, waits: list[float]) -> None:
+    quota = "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model"
+    recorder.script = [google_error(429, "RESOURCE_EXHAUSTED", quota, **{"Retry-After": "7"})]
+    result = make_provider().embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert waits == [7.0] and len(recorder.requests) == 2
+    assert result.vectors.shape == (1, 1408)
+
+
+def test_429_without_retry_after_backs_off_with_jitter(
+    recorder: Recorder, waits: list[float]
+) -> None:
+    recorder.script = [google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded")] * 2
+    make_provider(backoff=0.5).embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(waits) == 2 and 0 <= waits[0] <= 0.5 and 0 <= waits[1] <= 1.0
+    assert len(recorder.requests) == 3
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried_then_succeed(
+    recorder: Recorder, waits: list[float], status: int
+) -> None:
+    recorder.script = [google_error(status, "UNAVAILABLE", "The service is currently unavailable.")]
+    result = make_provider().embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 2 and len(waits) == 1
+    assert result.usage.requests == 1
+
+
+def test_exhausted_retries_are_a_transient_error(recorder: Recorder, waits: list[float]) -> None:
+    recorder.script = [
+        google_error(503, "UNAVAILABLE", "The service is currently unavailable.")
+    ] * 3
+    with pytest.raises(TransientProviderError, match="vertex HTTP 503: The service is currently"):
+        make_provider(max_retries=2).embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 3 and len(waits) == 2
+
+
+def test_timeouts_are_retried_then_transient(recorder: Recorder, waits: list[float]) -> None:
+    recorder.script = [httpx.ReadTimeout("slow")]
+    make_provider().embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 2
+
+    recorder.requests.clear()
+    recorder.script = [httpx.ReadTimeout("slow")] * 3
+    with pytest.raises(TransientProviderError, match="timed out"):
+        make_provider(max_retries=2).embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 3
+
+
+def test_circuit_opens_fails_fast_and_closes_after_cooldown(
+    recorder: Recorder, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(http_module.time, "monotonic", lambda: clock[0])
+    provider = make_provider(max_retries=0, circuit_threshold=2, circuit_cooldown=30)
+    recorder.script = [google_error(503, "UNAVAILABLE", "down")] * 2
+    for _ in range(2):
+        with pytest.raises(TransientProviderError):
+            provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 2
+
+    with pytest.raises(TransientProviderError, match="circuit open"):
+        provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 2  # failed fast: nothing sent
+
+    clock[0] += 31
+    result = provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)  # half-open trial
+    assert len(recorder.requests) == 3 and result.vectors.shape == (1, 1408)
+    assert not provider.breaker.is_open
+
+
+# --- credentials ----------------------------------------------------------------------------
+
+
+def test_access_token_from_the_environment(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_ACCESS_TOKEN", "test-token")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "test-project")
+    VertexProvider("vertex-test", {}).embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert recorder.requests[0].headers["authorization"] == "Bearer test-token"
+    assert str(recorder.requests[0].url) == PREDICT_URL
+
+
+@pytest.fixture
+def rsa_key() -> Any:
+    rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def service_account_file(folder: Path, key: Any, **overrides: Any) -> Path:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    info = {
+        "type": "service_account",
+        "project_id": "test-project",
+        "private_key_id": "key-1",
+        "private_key": pem,
+        "client_email": "embedder@test-project.iam.gserviceaccount.com",
+        "client_id": "1234",
+        "token_uri": "https://oauth2.googleapis.com/token",
+        **overrides,
+    }
+    path = folder / "service-account.json"
+    path.write_text(json.dumps(info))
+    return path
+
+
+def decode_jwt(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, claims, _ = (
+        json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        if index < 2
+        else None
+        for index, segment in enumerate(assertion.split("."))
+    )
+    return header, claims  # type: ignore[return-value]
+
+
+def test_service_account_token_is_minted_cached_and_refreshed(
+    recorder: Recorder, rsa_key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = service_account_file(tmp_path, rsa_key)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    fake.register_service_account(
+        "embedder@test-project.iam.gserviceaccount.com", rsa_key.public_key()
+    )
+    clock = [1_700_000_000.0]
+    monkeypatch.setattr("embeddings.providers.vertex.time.time", lambda: clock[0])
+    monkeypatch.setattr(fake.time, "time", lambda: clock[0])
+    provider = VertexProvider("vertex-test", {})  # project from the file's project_id
+    assert provider.project == "test-project"
+
+    provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    token_request, predict = recorder.requests
+    assert token_request.method == "POST"
+    assert str(token_request.url) == "https://oauth2.googleapis.com/token"
+    assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in token_request.headers
+    form = {k: v[0] for k, v in parse_qs(token_request.content.decode()).items()}
+    assert set(form) == {"grant_type", "assertion"}
+    assert form["grant_type"] == JWT_BEARER_GRANT
+    header, claims = decode_jwt(form["assertion"])
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": "key-1"}
+    assert claims == {
+        "iss": "embedder@test-project.iam.gserviceaccount.com",
+        "scope": CLOUD_PLATFORM_SCOPE,
+        "aud": "https://oauth2.googleapis.com/token",
+        "iat": 1_700_000_000,
+        "exp": 1_700_003_600,
+    }
+    assert predict.headers["authorization"].startswith("Bearer ya29.fake-")
+    first_token = predict.headers["authorization"]
+
+    clock[0] += 3000  # within the token's hour minus the refresh margin: cached
+    provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert len(recorder.requests) == 3
+    assert recorder.requests[2].headers["authorization"] == first_token
+
+    clock[0] += 400  # 3400 s: less than five minutes left, so a new one is minted
+    provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert [r.url.path for r in recorder.requests[3:]] == ["/token", httpx.URL(PREDICT_URL).path]
+    assert recorder.requests[4].headers["authorization"] != first_token
+
+
+def test_a_jwt_signed_by_another_key_is_refused(
+    recorder: Recorder, rsa_key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    fake.register_service_account(
+        "embedder@test-project.iam.gserviceaccount.com", other.public_key()
+    )
+    path = service_account_file(tmp_path, rsa_key)
+    provider = VertexProvider("vertex-test", {"credentials_file": str(path)})
+    with pytest.raises(PermanentProviderError) as raised:
+        provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    assert "vertex token endpoint HTTP 400: invalid_grant: Invalid JWT Signature." in str(
+        raised.value
+    )
+    assert len(recorder.requests) == 1  # no predict call without a token
+
+
+def test_without_cryptography_a_service_account_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "sa.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "client_email": "e@p.iam.gserviceaccount.com",
+                "private_key": "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n",
+            }
+        )
+    )
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # as if not installed
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    with pytest.raises(ProviderConfigurationError) as raised:
+        VertexProvider("vertex-test", {})
+    message = str(raised.value)
+    assert "cryptography" in message and "google-auth" in message and "access token" in message
+    # An access token makes the key file unnecessary.
+    assert VertexProvider("vertex-test", {"access_token": "t"}).project == "p"
+
+
+def test_unusable_credentials_files_are_configuration_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "missing.json"
+    with pytest.raises(ProviderConfigurationError, match="cannot read Google credentials"):
+        VertexProvider("vertex-test", {"credentials_file": str(missing), "project": "p"})
+    external = tmp_path / "external.json"
+    external.write_text(json.dumps({"type": "external_account"}))
+    with pytest.raises(ProviderConfigurationError, match="external_account"):
+        VertexProvider("vertex-test", {"credentials_file": str(external), "project": "p"})
+
+
+def test_authorized_user_file_uses_the_refresh_token_grant(
+    recorder: Recorder, tmp_path: Path
+) -> None:
+    path = tmp_path / "adc.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "client.apps.googleusercontent.com",
+                "client_secret": "client-secret",
+                "refresh_token": "test-refresh-token",
+                "quota_project_id": "test-project",
+            }
+        )
+    )
+    provider = VertexProvider("vertex-test", {"credentials_file": str(path)})
+    provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+    token_request, predict = recorder.requests
+    assert str(token_request.url) == "https://oauth2.googleapis.com/token"
+    assert {k: v[0] for k, v in parse_qs(token_request.content.decode()).items()} == {
+        "grant_type": "refresh_token",
+        "client_id": "client.apps.googleusercontent.com",
+        "client_secret": "client-secret",
+        "refresh_token": "test-refresh-token",
+    }
+    assert predict.headers["authorization"].startswith("Bearer ya29.fake-")
+    assert str(predict.url) == PREDICT_URL
+
+
+def test_token_endpoint_outage_is_transient(recorder: Recorder, tmp_path: Path) -> None:
+    path = tmp_path / "adc.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "test-refresh-token",
+            }
+        )
+    )
+    recorder.script = [httpx.Response(503, text="unavailable")]
+    provider = VertexProvider("vertex-test", {"credentials_file": str(path), "project": "p"})
+    with pytest.raises(TransientProviderError, match="token endpoint HTTP 503"):
+        provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
+
+
+def test_expected_vector_is_what_the_provider_returns(recorder: Recorder) -> None:
+    provider = make_provider(dimensions=256)
+    parts: list[Callable[[], TextPart | ImagePart]] = [
+        lambda: TextPart("a mug"),
+        lambda: ImagePart(make_image_bytes("PNG", size=(20, 10)), "image/png"),
+    ]
+    for make in parts:
+        part = make()
+        result = provider.embed([(part,)], input_type=DOCUMENT)
+        expected = fake.expected_vector(part, dimensions=256, input_type="document")
+        np.testing.assert_allclose(result.vectors[0], expected, rtol=1e-6)

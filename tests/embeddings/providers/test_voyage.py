@@ -1,0 +1,633 @@
+"""VoyageProvider against the in-memory Voyage of vendors/voyage.py: the exact requests it
+sends, how it reads answers, and how it behaves when Voyage fails or is too small for a batch."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from embeddings.providers import http
+from embeddings.providers.base import (
+    ImagePart,
+    InputType,
+    PermanentProviderError,
+    ProviderConfigurationError,
+    TextPart,
+    TransientProviderError,
+)
+from embeddings.providers.http import HttpProvider, ImageLimits
+from embeddings.providers.voyage import VoyageProvider
+from tests.conftest import make_image_bytes
+from tests.embeddings.providers.vendors import voyage as fake
+
+URL = "https://api.voyageai.com/v1/multimodalembeddings"
+KEY = "test-key"
+QUERY, DOCUMENT = InputType.QUERY, InputType.DOCUMENT
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """The transport's view: every request sent, answered by `handler` (the fake Voyage
+    unless a test says otherwise)."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.handler: Handler = fake.handler
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(request.content) for request in self.requests]
+
+    def answer(self, *responses: httpx.Response | Exception) -> None:
+        """Answer with these in turn, then with the fake Voyage."""
+        queue = list(responses)
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if not queue:
+                return fake.handler(request)
+            item = queue.pop(0)
+            if isinstance(item, Exception):
+                raise item
+            return item
+
+        self.handler = handler
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breakers() -> Iterator[None]:
+    http.reset_circuit_breakers()
+    yield
+    http.reset_circuit_breakers()
+
+
+@pytest.fixture
+def voyage(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    recorder = Recorder()
+    monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(recorder))
+    return recorder
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    recorded: list[float] = []
+    monkeypatch.setattr("embeddings.providers.http.time.sleep", recorded.append)
+    return recorded
+
+
+def provider(**options: Any) -> VoyageProvider:
+    return VoyageProvider("voyage", {"api_key": KEY, **options})
+
+
+def data_url(data: bytes, content_type: str = "image/png") -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+
+
+def expected(
+    parts: list[TextPart | ImagePart], input_type: str | None, dimensions: int = 1024
+) -> Any:
+    return fake.expected_input_vector(parts, dimensions=dimensions, input_type=input_type)
+
+
+def noise_png(width: int, height: int, seed: int = 1) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decoded(url: str) -> bytes:
+    return base64.b64decode(url.partition(";base64,")[2])
+
+
+# --- what goes over the wire -------------------------------------------------------------------
+
+
+def test_text_document_request_is_exactly_voyages_shape(voyage: Recorder) -> None:
+    result = provider().embed(
+        [[TextPart("red mug")], [TextPart("blue kettle")]], input_type=DOCUMENT
+    )
+
+    [request] = voyage.requests
+    assert (request.method, str(request.url)) == ("POST", URL)
+    assert request.headers["authorization"] == f"Bearer {KEY}"
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == {
+        "inputs": [
+            {"content": [{"type": "text", "text": "red mug"}]},
+            {"content": [{"type": "text", "text": "blue kettle"}]},
+        ],
+        "model": "voyage-multimodal-3.5",
+        "input_type": "document",
+        "truncation": True,
+        "output_encoding": "base64",
+    }
+    assert result.vectors.dtype == np.float32
+    assert result.vectors.shape == (2, 1024)
+    np.testing.assert_allclose(
+        result.vectors[0], expected([TextPart("red mug")], "document"), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        result.vectors[1], expected([TextPart("blue kettle")], "document"), atol=1e-6
+    )
+
+
+def test_image_query_is_sent_as_a_base64_data_url(voyage: Recorder) -> None:
+    png = make_image_bytes("PNG", size=(40, 30))
+    jpeg = make_image_bytes("JPEG", size=(20, 20), color=(0, 90, 200))
+    parts = [[ImagePart(png, "image/png")], [ImagePart(jpeg, "image/jpeg")]]
+
+    result = provider().embed(parts, input_type=QUERY)
+
+    assert voyage.bodies() == [
+        {
+            "inputs": [
+                {"content": [{"type": "image_base64", "image_base64": data_url(png)}]},
+                {
+                    "content": [
+                        {"type": "image_base64", "image_base64": data_url(jpeg, "image/jpeg")}
+                    ]
+                },
+            ],
+            "model": "voyage-multimodal-3.5",
+            "input_type": "query",
+            "truncation": True,
+            "output_encoding": "base64",
+        }
+    ]
+    np.testing.assert_allclose(result.vectors[0], expected(list(parts[0]), "query"), atol=1e-6)
+    np.testing.assert_allclose(result.vectors[1], expected(list(parts[1]), "query"), atol=1e-6)
+
+
+def test_text_and_image_interleave_in_one_input_and_one_vector(voyage: Recorder) -> None:
+    png = make_image_bytes("PNG")
+    parts: list[TextPart | ImagePart] = [TextPart("a red mug"), ImagePart(png, "image/png")]
+    voyage_provider = provider()
+
+    result = voyage_provider.embed([parts], input_type=DOCUMENT)
+
+    assert voyage_provider.capabilities.interleaved and voyage_provider.capabilities.input_types
+    assert voyage.bodies()[0]["inputs"] == [
+        {
+            "content": [
+                {"type": "text", "text": "a red mug"},
+                {"type": "image_base64", "image_base64": data_url(png)},
+            ]
+        }
+    ]
+    assert result.vectors.shape == (1, 1024)
+    np.testing.assert_allclose(result.vectors[0], expected(parts, "document"), atol=1e-6)
+    assert result.usage.images == 1
+    assert result.usage.image_pixels == 64 * 48
+    assert result.usage.text_tokens == fake.fake_text_tokens("a red mug")
+
+
+def test_query_and_document_embed_differently(voyage: Recorder) -> None:
+    voyage_provider = provider()
+    query = voyage_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors[0]
+    document = voyage_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors[0]
+
+    assert [body["input_type"] for body in voyage.bodies()] == ["query", "document"]
+    assert not np.allclose(query, document)
+
+
+def test_output_dimension_is_sent_when_chosen(voyage: Recorder) -> None:
+    voyage_provider = provider(dimensions=512)
+
+    vectors = voyage_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors
+
+    assert voyage.bodies()[0]["output_dimension"] == 512
+    assert vectors.shape == (1, 512)
+    assert voyage_provider.capabilities.dimensions == 512
+    assert voyage_provider.model_name == "voyage:voyage-multimodal-3.5@512d"
+    np.testing.assert_allclose(vectors[0], expected([TextPart("mug")], "document", 512), atol=1e-6)
+
+
+def test_voyage_multimodal_3_has_1024_dimensions_and_is_not_sent_the_parameter(
+    voyage: Recorder,
+) -> None:
+    voyage_provider = provider(model="voyage-multimodal-3", dimensions=1024, truncation=False)
+
+    voyage_provider.embed([[TextPart("mug")]], input_type=QUERY)
+
+    body = voyage.bodies()[0]
+    assert (body["model"], body["truncation"]) == ("voyage-multimodal-3", False)
+    assert "output_dimension" not in body
+    assert voyage_provider.capabilities.dimensions == 1024
+    assert provider().model_name == "voyage:voyage-multimodal-3.5"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"model": "voyage-3.5"},
+        {"dimensions": 768},
+        {"dimensions": "many"},
+        {"model": "voyage-multimodal-3", "dimensions": 512},
+        {"truncation": "yes"},
+        {"max_batch": 1001},
+        {"max_batch": 0},
+    ],
+)
+def test_invalid_options_are_configuration_errors(options: dict[str, Any]) -> None:
+    with pytest.raises(ProviderConfigurationError):
+        provider(**options)
+
+
+def test_declared_limits_are_voyages() -> None:
+    assert VoyageProvider.max_inputs_per_request == 1000
+    assert VoyageProvider.image_limits == ImageLimits(max_pixels=16_000_000, max_bytes=20_000_000)
+    assert provider().max_request_cost() == 320_000
+    assert provider().capabilities.max_batch == 1000
+
+
+def test_the_transport_option_takes_the_fake_by_dotted_path() -> None:
+    voyage_provider = VoyageProvider(
+        "voyage",
+        {"api_key": KEY, "transport": "tests.embeddings.providers.vendors.voyage.transport"},
+    )
+    vectors = voyage_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors
+    np.testing.assert_allclose(vectors[0], expected([TextPart("mug")], "query"), atol=1e-6)
+
+
+def test_the_key_comes_from_voyage_api_key(
+    voyage: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOYAGE_API_KEY", "env-key")
+    VoyageProvider("voyage", {}).embed([[TextPart("mug")]], input_type=QUERY)
+    assert voyage.requests[0].headers["authorization"] == "Bearer env-key"
+
+    monkeypatch.delenv("VOYAGE_API_KEY")
+    without = VoyageProvider("voyage", {})
+    assert [message.id for message in without.check()] == ["embeddings.W030"]
+    with pytest.raises(PermanentProviderError, match="VOYAGE_API_KEY"):
+        without.embed([[TextPart("mug")]], input_type=QUERY)
+    assert len(voyage.requests) == 1
+
+
+# --- reading answers ---------------------------------------------------------------------------
+
+
+def test_base64_embeddings_are_little_endian_float32_in_index_order() -> None:
+    first = np.array([3.0, 4.0, 0.0, 0.0], dtype="<f4")
+    second = np.array([0.0, 0.0, 1.0, 0.0], dtype="<f4")
+    body = {
+        "object": "list",
+        "data": [  # out of order on purpose: `index` decides
+            {
+                "object": "embedding",
+                "embedding": base64.b64encode(second.tobytes()).decode(),
+                "index": 1,
+            },
+            {
+                "object": "embedding",
+                "embedding": base64.b64encode(first.tobytes()).decode(),
+                "index": 0,
+            },
+        ],
+        "model": "voyage-multimodal-3.5",
+        "usage": {"text_tokens": 7, "image_pixels": 3072, "total_tokens": 12},
+    }
+
+    result = provider().parse(body, [[TextPart("a")], [TextPart("b")]])
+
+    np.testing.assert_array_equal(result.vectors, np.stack([first, second]))
+    assert result.vectors.dtype == np.float32
+    assert (result.usage.inputs, result.usage.text_tokens, result.usage.image_pixels) == (
+        2,
+        7,
+        3072,
+    )
+
+
+def test_float_list_embeddings_are_read_too() -> None:
+    body = {
+        "object": "list",
+        "data": [{"object": "embedding", "embedding": [0.5, 0.25], "index": 0}],
+        "model": "voyage-multimodal-3.5",
+        "usage": {"text_tokens": 1, "image_pixels": 0, "total_tokens": 1},
+    }
+    result = provider().parse(body, [[TextPart("a")]])
+    np.testing.assert_array_equal(result.vectors, np.array([[0.5, 0.25]], dtype=np.float32))
+
+
+def test_an_answer_with_missing_embeddings_is_a_permanent_error(voyage: Recorder) -> None:
+    voyage.answer(
+        httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "data": [{"object": "embedding", "embedding": [1.0] * 1024, "index": 0}],
+                "model": "voyage-multimodal-3.5",
+                "usage": {"text_tokens": 2, "image_pixels": 0, "total_tokens": 2},
+            },
+        )
+    )
+    with pytest.raises(PermanentProviderError, match="unexpected shape"):
+        provider().embed([[TextPart("a")], [TextPart("b")]], input_type=DOCUMENT)
+
+
+def test_usage_adds_up_over_requests(voyage: Recorder) -> None:
+    texts = [[TextPart(f"item {i}")] for i in range(3)]
+    usage = provider(max_batch=2).embed(texts, input_type=DOCUMENT).usage
+    assert (usage.requests, usage.inputs) == (2, 3)
+    assert usage.text_tokens == sum(fake.fake_text_tokens(f"item {i}") for i in range(3))
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_client_errors_are_permanent_and_not_retried(
+    voyage: Recorder, waits: list[float], status: int
+) -> None:
+    voyage.answer(httpx.Response(status, json={"detail": f"Voyage says no ({status})"}))
+
+    with pytest.raises(PermanentProviderError) as caught:
+        provider(api_key="sk-secret-123").embed([[TextPart("mug")]], input_type=DOCUMENT)
+
+    message = str(caught.value)
+    assert len(voyage.requests) == 1
+    assert waits == []
+    assert "voyage" in message and str(status) in message
+    assert f"Voyage says no ({status})" in message
+    assert "sk-secret-123" not in message
+
+
+def test_the_fake_refuses_a_bad_key_like_voyage(voyage: Recorder) -> None:
+    with pytest.raises(PermanentProviderError) as caught:
+        provider(api_key="invalid-key-42").embed([[TextPart("mug")]], input_type=QUERY)
+    assert "HTTP 401: Provided API key is invalid." in str(caught.value)
+    assert "invalid-key-42" not in str(caught.value)
+    assert len(voyage.requests) == 1
+
+
+def test_429_waits_as_long_as_retry_after_says(voyage: Recorder, waits: list[float]) -> None:
+    voyage.answer(httpx.Response(429, headers={"Retry-After": "3"}, json={"detail": "slow down"}))
+
+    result = provider().embed([[TextPart("mug")]], input_type=DOCUMENT)
+
+    assert waits == [3.0]
+    assert len(voyage.requests) == 2
+    assert result.vectors.shape == (1, 1024)
+
+
+def test_429_without_retry_after_backs_off_with_jitter(
+    voyage: Recorder, waits: list[float]
+) -> None:
+    voyage.answer(httpx.Response(429, json={"detail": "slow down"}))
+
+    provider(backoff=0.5).embed([[TextPart("mug")]], input_type=DOCUMENT)
+
+    assert len(waits) == 1 and 0.0 <= waits[0] <= 0.5
+    assert len(voyage.requests) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried(voyage: Recorder, waits: list[float], status: int) -> None:
+    voyage.answer(
+        httpx.Response(status, json={"detail": "busy"}),
+        httpx.Response(status, json={"detail": "busy"}),
+    )
+
+    result = provider().embed([[TextPart("mug")]], input_type=DOCUMENT)
+
+    assert len(voyage.requests) == 3
+    assert len(waits) == 2
+    np.testing.assert_allclose(
+        result.vectors[0], expected([TextPart("mug")], "document"), atol=1e-6
+    )
+
+
+def test_server_errors_until_retries_run_out_are_transient(
+    voyage: Recorder, waits: list[float]
+) -> None:
+    voyage.handler = lambda request: httpx.Response(503, json={"detail": "overloaded"})
+
+    with pytest.raises(TransientProviderError, match="voyage HTTP 503: overloaded"):
+        provider(max_retries=2).embed([[TextPart("mug")]], input_type=DOCUMENT)
+
+    assert len(voyage.requests) == 3
+    assert len(waits) == 2
+
+
+def test_a_query_is_retried_once_and_waits_at_most_two_seconds(
+    voyage: Recorder, waits: list[float]
+) -> None:
+    voyage.handler = lambda request: httpx.Response(
+        429, headers={"Retry-After": "30"}, json={"detail": "slow down"}
+    )
+    with pytest.raises(TransientProviderError):
+        provider().embed([[TextPart("mug")]], input_type=QUERY)
+    assert len(voyage.requests) == 2
+    assert waits == [2.0]
+
+
+def test_timeouts_are_retried_then_transient(voyage: Recorder, waits: list[float]) -> None:
+    def timing_out(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    voyage.answer(httpx.ReadTimeout("no answer"))
+    assert provider().embed([[TextPart("mug")]], input_type=DOCUMENT).vectors.shape == (1, 1024)
+    assert len(voyage.requests) == 2
+
+    voyage.requests.clear()
+    voyage.handler = timing_out
+    with pytest.raises(TransientProviderError, match="timed out"):
+        provider(max_retries=3).embed([[TextPart("mug")]], input_type=DOCUMENT)
+    assert len(voyage.requests) == 4
+
+
+def test_the_circuit_opens_fails_fast_and_closes_after_the_cooldown(
+    voyage: Recorder, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_monotonic = time.monotonic
+    later = [0.0]
+    monkeypatch.setattr(http.time, "monotonic", lambda: real_monotonic() + later[0])
+    voyage.handler = lambda request: httpx.Response(500, json={"detail": "down"})
+    options = {"circuit_threshold": 2, "circuit_cooldown": 30, "max_retries": 0}
+
+    for _ in range(2):
+        with pytest.raises(TransientProviderError, match="HTTP 500"):
+            provider(**options).embed([[TextPart("mug")]], input_type=DOCUMENT)
+    assert len(voyage.requests) == 2
+
+    with pytest.raises(TransientProviderError, match="circuit open"):
+        provider(**options).embed([[TextPart("mug")]], input_type=DOCUMENT)
+    assert len(voyage.requests) == 2  # failed fast: nothing sent
+
+    later[0] = 31.0
+    voyage.handler = fake.handler
+    voyage_provider = provider(**options)
+    assert voyage_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors.shape == (
+        1,
+        1024,
+    )
+    assert len(voyage.requests) == 3
+    assert not voyage_provider.breaker.is_open
+
+
+# --- batches within Voyage's limits -----------------------------------------------------------
+
+
+def test_more_than_1000_inputs_go_in_several_requests(voyage: Recorder) -> None:
+    texts = [[TextPart(f"item {i}")] for i in range(1001)]
+
+    result = provider().embed(texts, input_type=DOCUMENT)
+
+    assert [len(body["inputs"]) for body in voyage.bodies()] == [1000, 1]
+    assert result.vectors.shape == (1001, 1024)
+    for i in (0, 999, 1000):
+        np.testing.assert_allclose(
+            result.vectors[i], expected([TextPart(f"item {i}")], "document"), atol=1e-6
+        )
+
+
+def test_long_texts_are_split_within_320k_tokens(voyage: Recorder) -> None:
+    texts = [[TextPart(f"{i:02d}" + "x" * 89_998)] for i in range(11)]
+    voyage_provider = provider()
+
+    result = voyage_provider.embed(texts, input_type=DOCUMENT)
+
+    sent = [
+        [content["text"][:2] for item in body["inputs"] for content in item["content"]]
+        for body in voyage.bodies()
+    ]
+    assert sent == [[f"{i:02d}" for i in range(10)], ["10"]]
+    for body in voyage.bodies():
+        estimate = sum(
+            voyage_provider.input_cost([TextPart(item["content"][0]["text"])])
+            for item in body["inputs"]
+        )
+        assert estimate <= 320_000
+    assert result.vectors.shape == (11, 1024)
+
+
+def test_large_images_are_split_within_320k_tokens_at_560_pixels_a_token(
+    voyage: Recorder,
+) -> None:
+    big = make_image_bytes("PNG", size=(2000, 2000))  # 4,000,000 pixels = 7,143 tokens
+    inputs = [[ImagePart(big, "image/png")] for _ in range(45)]
+
+    result = provider().embed(inputs, input_type=DOCUMENT)
+
+    assert [len(body["inputs"]) for body in voyage.bodies()] == [44, 1]
+    assert result.vectors.shape == (45, 1024)
+    assert result.usage.image_pixels == 45 * 4_000_000
+
+
+def test_an_image_over_16_million_pixels_is_downscaled_not_dropped(voyage: Recorder) -> None:
+    huge = make_image_bytes("PNG", size=(4001, 4000))
+
+    result = provider().embed(
+        [[TextPart("poster"), ImagePart(huge, "image/png")]], input_type=DOCUMENT
+    )
+
+    [content] = [item["content"] for item in voyage.bodies()[0]["inputs"]]
+    assert content[0] == {"type": "text", "text": "poster"}
+    sent = Image.open(io.BytesIO(decoded(content[1]["image_base64"])))
+    assert sent.width * sent.height <= 16_000_000
+    assert sent.width * sent.height > 15_000_000
+    assert result.vectors.shape == (1, 1024)
+
+
+def test_an_image_over_the_byte_limit_is_reencoded_smaller(
+    voyage: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real limit is 20 MB (asserted above); a small one keeps the test quick.
+    monkeypatch.setattr(VoyageProvider, "image_limits", ImageLimits(max_bytes=60_000))
+    photo = noise_png(200, 200)
+    assert len(photo) > 60_000
+
+    result = provider().embed([[ImagePart(photo, "image/png")]], input_type=DOCUMENT)
+
+    url = voyage.bodies()[0]["inputs"][0]["content"][0]["image_base64"]
+    assert url.startswith("data:image/jpeg;base64,")
+    assert len(decoded(url)) <= 60_000
+    assert result.vectors.shape == (1, 1024)
+
+
+# --- the fake holds to the documented shape ----------------------------------------------------
+
+
+def call_fake(body: dict[str, Any]) -> httpx.Response:
+    request = httpx.Request("POST", URL, json=body, headers={"Authorization": f"Bearer {KEY}"})
+    return fake.handler(request)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
+            "inputs": [{"content": [{"type": "text", "text": "a"}]}],
+            "model": "voyage-multimodal-3.5",
+            "dimensions": 512,
+        },
+        {"inputs": [{"content": [{"type": "text", "text": "a"}]}]},
+        {
+            "inputs": [{"content": [{"type": "text", "text": "a"}]}],
+            "model": "voyage-multimodal-3.5",
+            "input_type": "search_query",
+        },
+        {"inputs": [{"content": [{"type": "text", "txt": "a"}]}], "model": "voyage-multimodal-3.5"},
+        {
+            "inputs": [{"content": [{"type": "text", "text": "a"}]}] * 1001,
+            "model": "voyage-multimodal-3.5",
+        },
+        {
+            "inputs": [{"content": [{"type": "image_base64", "image_base64": "aGVsbG8="}]}],
+            "model": "voyage-multimodal-3.5",
+        },
+        {
+            "inputs": [{"content": [{"type": "text", "text": "a"}]}],
+            "model": "voyage-multimodal-3",
+            "output_dimension": 512,
+        },
+        {
+            "inputs": [
+                {"content": [{"type": "image_url", "image_url": "https://example.com/a.png"}]},
+                {
+                    "content": [
+                        {"type": "image_base64", "image_base64": data_url(make_image_bytes())}
+                    ]
+                },
+            ],
+            "model": "voyage-multimodal-3.5",
+        },
+    ],
+    ids=[
+        "unknown-field",
+        "no-model",
+        "bad-input-type",
+        "bad-content",
+        "too-many",
+        "not-a-data-url",
+        "fixed-dimension",
+        "url-and-base64",
+    ],
+)
+def test_the_fake_answers_400_to_what_voyage_refuses(body: dict[str, Any]) -> None:
+    response = call_fake(body)
+    assert response.status_code == 400
+    assert set(response.json()) == {"detail"}
+
+
+def test_the_fake_answers_floats_without_output_encoding() -> None:
+    response = call_fake(
+        {"inputs": [{"content": [{"type": "text", "text": "a"}]}], "model": "voyage-multimodal-3.5"}
+    )
+    assert response.status_code == 200
+    row = response.json()["data"][0]
+    assert row["index"] == 0 and len(row["embedding"]) == 1024
+    np.testing.assert_allclose(row["embedding"], expected([TextPart("a")], None), atol=1e-6)
