@@ -10,7 +10,7 @@ A killed worker's lease runs out and the sweeper hands the work to another.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -529,3 +529,28 @@ def provider_usage_record(*, alias: str, usage: Usage) -> None:
             + ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in counters),
             [alias, *(getattr(usage, name) for name in counters)],
         )
+
+
+def space_fill(
+    *, space: EmbeddingSpace, progress: Callable[[EmbedReport], None] | None = None
+) -> EmbedReport:
+    """Embed every pending item of a space here and now, batch by batch (workers may take
+    batches too: claims never overlap). Calls ``progress`` after each batch."""
+    total = EmbedReport()
+    while True:
+        report = space_embed_pending(space=space, max_rounds=1)
+        if not report.claimed:
+            return total
+        for name in ("claimed", "ready", "failed", "requeued", "provider_inputs"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.errors.update(report.errors)
+        if progress is not None:
+            progress(total)
+
+
+def space_replace(*, old: EmbeddingSpace, new: EmbeddingSpace) -> None:
+    """Switch search from one space to another: the new one becomes active, the old one
+    is retired (its vectors stay until the space is deleted)."""
+    with transaction.atomic():
+        space_activate(space=new)
+        space_retire(space=old)

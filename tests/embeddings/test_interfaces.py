@@ -16,6 +16,7 @@ from catalog import services as catalog_services
 from embeddings import services
 from embeddings.models import EmbeddingSpace, ItemEmbeddingState
 from tests.conftest import REPO_ROOT
+from tests.embeddings.fakes import FakeProvider
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
 
@@ -149,3 +150,47 @@ def test_importing_the_web_app_does_not_import_onnxruntime() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                             env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "searchapp.settings"})  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_switching_provider_is_one_command() -> None:
+    catalog_services.item_create(external_id="a", title="A")
+    out = StringIO()
+    call_command("create_space", "old", "--provider", "fake-text", "--activate", stdout=out)
+    call_command("embed", "--space", "old", stdout=out, stderr=StringIO())
+    call_command(
+        "create_space",
+        "new",
+        "--provider",
+        "fake",
+        "--replace",
+        "old",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    assert "new is active; old is retired." in out.getvalue()
+    assert dict(EmbeddingSpace.objects.values_list("name", "status")) == {
+        "old": "retired",
+        "new": "active",
+    }
+    assert ItemEmbeddingState.objects.get(space__name="new").status == "ready"
+    with pytest.raises(CommandError, match="No space 'gone'"):
+        call_command("create_space", "newer", "--provider", "fake", "--replace", "gone", stdout=out)
+
+
+def test_replace_keeps_the_old_space_when_items_fail() -> None:
+    catalog_services.item_create(external_id="a", title="Poison")
+    FakeProvider.reject_text_containing = "Poison"
+    out = StringIO()
+    call_command("create_space", "old", "--provider", "fake-text", "--activate", stdout=out)
+    with pytest.raises(CommandError, match="old stays active"):
+        call_command(
+            "create_space",
+            "new",
+            "--provider",
+            "fake",
+            "--replace",
+            "old",
+            stdout=out,
+            stderr=StringIO(),
+        )
+    assert EmbeddingSpace.objects.get(name="old").status == "active"

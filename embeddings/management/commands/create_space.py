@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from embeddings import selectors, services
+from embeddings.management.progress import progress_printer
 from embeddings.providers.registry import providers
 from embeddings.services import space_create
 
@@ -18,19 +21,30 @@ class Command(BaseCommand):
             "--provider", required=True, help=f"alias, one of: {', '.join(providers.aliases())}"
         )
         parser.add_argument("--activate", action="store_true", help="searchable right away")
+        parser.add_argument(
+            "--replace",
+            metavar="OLD_SPACE",
+            help="embed the whole catalog into the new space now, then make it active and retire "
+            "OLD_SPACE: switching providers in one command",
+        )
         parser.add_argument("--text", action="store_true", default=None, help="embed item text")
         parser.add_argument("--no-text", dest="text", action="store_false")
         parser.add_argument("--images", action="store_true", default=None, help="embed item images")
         parser.add_argument("--no-images", dest="images", action="store_false")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        old = None
+        if options["replace"]:
+            old = selectors.space_get(name=options["replace"])
+            if old is None:
+                raise CommandError(f"No space {options['replace']!r} to replace.")
         try:
             space = space_create(
                 name=options["name"],
                 provider_alias=options["provider"],
                 embeds_text=options["text"],
                 embeds_images=options["images"],
-                activate=options["activate"],
+                activate=options["activate"] and old is None,
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
@@ -38,3 +52,18 @@ class Command(BaseCommand):
             f"Created space {space.name}: {space.model_name}, {space.dimensions} dimensions, "
             f"text={space.embeds_text} images={space.embeds_images}, {space.status}; backfill queued."
         ))  # fmt: skip
+        if old is not None:
+            report = services.space_fill(
+                space=space, progress=progress_printer(space, time.monotonic())
+            )
+            progress = selectors.space_progress(space=space)
+            if progress.pending or report.failed:
+                raise CommandError(
+                    f"\n{space.name}: {progress.failed} items failed, {progress.pending} pending; "
+                    f"{old.name} stays active. Fix the failures (admin or `embed --failed`) and "
+                    "activate the new space then."
+                )
+            services.space_replace(old=old, new=space)
+            self.stdout.write(
+                self.style.SUCCESS(f"\n{space.name} is active; {old.name} is retired.")
+            )

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from embeddings import selectors, services
+from embeddings.management.progress import progress_printer
 
 
 class Command(BaseCommand):
@@ -48,21 +48,9 @@ class Command(BaseCommand):
         if options["queue"]:
             return
         started = time.monotonic()
-        done = 0
-        while True:
-            report = services.space_embed_pending(space=space, max_rounds=1)
-            if not report.claimed:
-                break
-            done += report.claimed
-            progress = selectors.space_progress(space=space)
-            rate = done / max(time.monotonic() - started, 1e-6)
-            sys.stderr.write(
-                f"\r{space.name}: {progress.ready} ready, {progress.pending} pending, "
-                f"{progress.failed} failed of {progress.total} ({rate:.1f} items/s)   "
-            )
-            sys.stderr.flush()
+        report = services.space_fill(space=space, progress=progress_printer(space, started))
         progress = selectors.space_progress(space=space)
         self.stdout.write(
             f"\n{space.name}: {progress.ready} ready, {progress.pending} pending, {progress.failed} failed "
-            f"of {progress.total} items; {done} embedded here in {time.monotonic() - started:.1f}s."
+            f"of {progress.total} items; {report.claimed} embedded here in {time.monotonic() - started:.1f}s."
         )
