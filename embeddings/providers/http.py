@@ -302,6 +302,23 @@ class HttpProvider(EmbeddingProvider):
             batches.append(current)
         return batches
 
+    def max_batch_option(self, options: Mapping[str, Any], default: int | None = None) -> int:
+        """OPTIONS['max_batch'], validated against the vendor's per-request input limit."""
+        limit = self.max_inputs_per_request
+        try:
+            value = int(options.get("max_batch", default or limit))
+        except (TypeError, ValueError):
+            value = 0
+        if not 1 <= value <= limit:
+            raise ProviderConfigurationError(
+                f"EMBEDDING_PROVIDERS[{self.alias!r}]: OPTIONS['max_batch'] must be 1..{limit}"
+            )
+        return value
+
+    def images_limits(self) -> ImageLimits:
+        """The limits images are fitted to; an alias may narrow its vendor's (options)."""
+        return self.image_limits
+
     def input_cost(self, parts: EmbeddingInput) -> int:
         return 0
 
@@ -316,7 +333,7 @@ class HttpProvider(EmbeddingProvider):
             for part in parts:
                 if isinstance(part, ImagePart):
                     try:
-                        part = fit_image(part, self.image_limits)
+                        part = fit_image(part, self.images_limits())
                     except PermanentProviderError as exc:
                         raise PermanentProviderError(self.alias, exc.message) from exc
                 fitted.append(part)

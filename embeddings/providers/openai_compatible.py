@@ -55,12 +55,11 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
-    PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
     Usage,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, fit_image
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
 
 MAX_INPUTS_PER_REQUEST = 2048  # OpenAI: "any array must be 2048 dimensions or less"
 DEFAULT_MAX_BATCH = 64
@@ -116,7 +115,7 @@ class OpenAICompatibleProvider(HttpProvider):
             _positive_int(options, name, None, where) if options.get(name) else None
             for name in ("max_image_pixels", "max_image_bytes")
         )
-        # Per alias (image_limits is the vendor-wide class attribute): see prepare().
+        # Per alias (image_limits is the vendor-wide class attribute): see images_limits().
         self.alias_image_limits = ImageLimits(max_pixels=max_pixels, max_bytes=max_bytes)
         self.dimensions = int(dimensions)
         self.capabilities = Capabilities(
@@ -150,20 +149,8 @@ class OpenAICompatibleProvider(HttpProvider):
 
     # --- batching: texts and images in separate requests -----------------------------------
 
-    def prepare(self, inputs: Sequence[EmbeddingInput]) -> list[EmbeddingInput]:
-        """Images over this alias's max_image_pixels / max_image_bytes are downscaled."""
-        prepared: list[EmbeddingInput] = []
-        for parts in inputs:
-            fitted: list[TextPart | ImagePart] = []
-            for part in parts:
-                if isinstance(part, ImagePart):
-                    try:
-                        part = fit_image(part, self.alias_image_limits)
-                    except PermanentProviderError as exc:
-                        raise PermanentProviderError(self.alias, exc.message) from exc
-                fitted.append(part)
-            prepared.append(tuple(fitted))
-        return prepared
+    def images_limits(self) -> ImageLimits:
+        return self.alias_image_limits
 
     def embed_batch(
         self, inputs: Sequence[EmbeddingInput], *, input_type: InputType

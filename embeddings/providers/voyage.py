@@ -134,11 +134,7 @@ class VoyageProvider(HttpProvider):
         if not isinstance(truncation, bool):
             raise ProviderConfigurationError(f"{where}: OPTIONS['truncation'] must be True/False")
         self.truncation = truncation
-        max_batch = int(options.get("max_batch", self.max_inputs_per_request))
-        if not 1 <= max_batch <= self.max_inputs_per_request:
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['max_batch'] must be 1..{self.max_inputs_per_request}"
-            )
+        max_batch = self.max_batch_option(options)
         self.capabilities = Capabilities(
             text=True,
             image=True,
