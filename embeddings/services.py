@@ -554,3 +554,20 @@ def space_replace(*, old: EmbeddingSpace, new: EmbeddingSpace) -> None:
     with transaction.atomic():
         space_activate(space=new)
         space_retire(space=old)
+
+
+def providers_warm() -> list[str]:
+    """Load the providers of every live space now (worker start). A provider that cannot
+    load is logged and left for the work itself to report."""
+    warmed = []
+    aliases = EmbeddingSpace.objects.filter(status__in=LIVE_STATUSES).values_list(
+        "provider_alias", flat=True
+    )
+    for alias in sorted(set(aliases)):
+        try:
+            providers[alias].warm()
+        except Exception:  # a missing model is reported per item, not at start-up
+            logger.warning("could not warm provider %s", alias, exc_info=True)
+            continue
+        warmed.append(alias)
+    return warmed

@@ -162,6 +162,10 @@ class EmbeddingProvider(ABC):
         """System-check hook: report what would stop this provider from working."""
         return []
 
+    def warm(self) -> None:
+        """Load what the first call would otherwise load (a worker calls it at start)."""
+        return None
+
     def embed(self, inputs: Sequence[EmbeddingInput], *, input_type: InputType) -> EmbeddingResult:
         """Embed any number of inputs: batches within the provider's limits, and fuses the
         parts of mixed inputs for providers that cannot interleave."""

@@ -536,6 +536,10 @@ class OnnxProvider(EmbeddingProvider):
         # The base class declares a plain attribute; keep it assignable.
         self._capabilities = value
 
+    def warm(self) -> None:
+        """Load the tokenizer and the inference sessions now, not on the first item."""
+        self._loaded()
+
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids the text graph sees for each text, after truncation and without
         padding: to check a tokenizer setup, or to count tokens before embedding."""
