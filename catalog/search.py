@@ -130,6 +130,12 @@ def rrf_k() -> int:
     return _int_setting("SEARCHAPP_RRF_K", 60)
 
 
+def list_depth(query: ItemQuery) -> int:
+    """How many items each ranked list contributes to this query: enough for the page
+    asked for, and at least 100 so that fusion sees more than the first page of each."""
+    return min(search_depth(), max(query.page * query.k + 1, 100))
+
+
 def search_depth() -> int:
     """How many items each ranked list may contribute (and so how deep paging goes)."""
     return _int_setting("SEARCHAPP_SEARCH_DEPTH", 1000)
@@ -291,7 +297,7 @@ def vector_search_sql(
     return sql, params
 
 
-def _vector_list(
+def vector_candidates(
     space: EmbeddingSpace, vector: Vectors, query: ItemQuery, depth: int
 ) -> list[Ranked]:
     """Nearest items (collapsed: one row per item, its best source), up to ``depth``.
@@ -301,12 +307,15 @@ def _vector_list(
     literal = _vector_literal(vector)
     ef_search = max(1, min(1000, _int_setting("SEARCHAPP_HNSW_EF_SEARCH", 100)))
     max_scan = _int_setting("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
+    iterative_scan = getattr(settings, "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
+    if iterative_scan not in {"relaxed_order", "strict_order", "off"}:
+        iterative_scan = "relaxed_order"
     limit = max(depth * 2, 20)
     best: dict[int, tuple[float, int | None]] = {}
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
-            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute(f"SET LOCAL hnsw.iterative_scan = {iterative_scan}")
             cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(max_scan)}")
             cursor.execute(sql, [literal, *filter_params, literal, limit])
             rows = cursor.fetchall()
@@ -383,7 +392,7 @@ def _reason(exc: Exception) -> str:
 
 def item_search(*, query: ItemQuery) -> SearchResults:
     started = time.perf_counter()
-    depth = min(search_depth(), max(query.page * query.k + 1, 100))
+    depth = list_depth(query)
     skipped: list[Skipped] = []
     semantic: list[tuple[str, list[Ranked]]] = []
     wants_semantic = (
@@ -405,7 +414,7 @@ def item_search(*, query: ItemQuery) -> SearchResults:
                 continue
             if vector is None:
                 continue
-            semantic.append((space.name, _vector_list(space, vector, query, depth)))
+            semantic.append((space.name, vector_candidates(space, vector, query, depth)))
     mode = query.mode
     if wants_semantic and not semantic:
         if query.text:

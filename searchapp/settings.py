@@ -143,6 +143,7 @@ SEARCHAPP_HNSW_M = env_int("SEARCHAPP_HNSW_M", 16)
 SEARCHAPP_RRF_K = env_int("SEARCHAPP_RRF_K", 60)
 SEARCHAPP_HNSW_EF_SEARCH = env_int("SEARCHAPP_HNSW_EF_SEARCH", 100)
 SEARCHAPP_HNSW_MAX_SCAN_TUPLES = env_int("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
+SEARCHAPP_HNSW_ITERATIVE_SCAN = env_str("SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
 SEARCHAPP_SEARCH_DEPTH = env_int("SEARCHAPP_SEARCH_DEPTH", 1000)
 SEARCHAPP_HNSW_EF_CONSTRUCTION = env_int("SEARCHAPP_HNSW_EF_CONSTRUCTION", 64)
 
@@ -205,7 +206,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
-    ],
+    ]
+    if env_bool("SEARCHAPP_THROTTLE", True)
+    else [],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("SEARCHAPP_THROTTLE_ANON", "600/min"),
         "user": env_str("SEARCHAPP_THROTTLE_USER", "3000/min"),
