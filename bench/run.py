@@ -91,7 +91,12 @@ def clustered_vectors(n: int, dims: int, seed: int = 7, clusters: int = 256) -> 
     for start in range(0, n, 100_000):
         stop = min(n, start + 100_000)
         which = rng.integers(0, clusters, stop - start)
-        chunk = centers[which] + rng.standard_normal((stop - start, dims)).astype(np.float32) * 0.06
+        # Spread: the offset from the centre has norm ~0.5 (per-dimension sigma 0.5/sqrt(d)),
+        # so clusters are clusters; per-dimension noise of a fixed size would drown them.
+        spread = 0.5 / np.sqrt(dims)
+        chunk = (
+            centers[which] + rng.standard_normal((stop - start, dims)).astype(np.float32) * spread
+        )
         out[start:stop] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
     return out
 
@@ -99,7 +104,8 @@ def clustered_vectors(n: int, dims: int, seed: int = 7, clusters: int = 256) -> 
 def queries_near(data: np.ndarray, count: int, seed: int = 11) -> np.ndarray:
     rng = np.random.default_rng(seed)
     picked = data[rng.integers(0, len(data), count)]
-    noisy = picked + rng.standard_normal(picked.shape).astype(np.float32) * 0.03
+    noise = 0.1 / np.sqrt(data.shape[1])  # an offset of norm ~0.1: near, not on, a stored point
+    noisy = picked + rng.standard_normal(picked.shape).astype(np.float32) * noise
     return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
 
 
