@@ -17,7 +17,7 @@ def test_database_url_parsing() -> None:
 
 def test_database_url_must_be_postgres() -> None:
     with pytest.raises(ImproperlyConfigured, match="PostgreSQL"):
-        database_from_url("sqlite:///db.sqlite3")
+        database_from_url("mysql://app@db.example/catalog")
 
 
 def test_typed_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
