@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from searchapp import localstack
 from searchapp.env import (
     database_from_url,
@@ -24,12 +26,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = localstack.data_dir_from_env()
 
 DEBUG = env_bool("SEARCHAPP_DEBUG", False)
+# Production mode: HTTPS-only cookies, redirect and HSTS by default, and no start without a
+# secret key and host names of its own (each HTTPS setting can still be set one by one).
+PRODUCTION = env_bool("SEARCHAPP_PRODUCTION", False)
 
 
 def _secret_key() -> str:
     configured = env_str("SEARCHAPP_SECRET_KEY")
     if configured:
         return configured
+    if PRODUCTION:
+        raise ImproperlyConfigured("SEARCHAPP_PRODUCTION is on: set SEARCHAPP_SECRET_KEY.")
     # Local use: one random key kept in the data folder so sessions survive restarts.
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
@@ -40,7 +47,13 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("SEARCHAPP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS = env_list(
+    "SEARCHAPP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+if PRODUCTION and (DEBUG or not ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "SEARCHAPP_PRODUCTION is on: set SEARCHAPP_ALLOWED_HOSTS and leave SEARCHAPP_DEBUG off."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("SEARCHAPP_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -204,16 +217,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "searchapp.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ]
-    if env_bool("SEARCHAPP_THROTTLE", True)
-    else [],
+        "searchapp.throttles.AnonThrottle",
+        "searchapp.throttles.UserThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("SEARCHAPP_THROTTLE_ANON", "600/min"),
         "user": env_str("SEARCHAPP_THROTTLE_USER", "3000/min"),
+        # Password guessing on the token endpoint, per client address.
+        "login": env_str("SEARCHAPP_THROTTLE_LOGIN", "10/min"),
     },
 }
+SEARCHAPP_THROTTLE = env_bool("SEARCHAPP_THROTTLE", True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "searchapp API",
     "DESCRIPTION": "Multimodal semantic search for product catalogs.",
@@ -236,10 +250,13 @@ CACHES = {
 # --- Production hardening, switched on from the environment ---------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env_bool("SEARCHAPP_SECURE_COOKIES", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = env_bool("SEARCHAPP_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SEARCHAPP_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SEARCHAPP_HSTS_SECONDS", 0)
+SECURE_SSL_REDIRECT = env_bool("SEARCHAPP_SSL_REDIRECT", PRODUCTION)
+# Health checks from a load balancer come over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
+SECURE_HSTS_SECONDS = env_int("SEARCHAPP_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 if env_bool("SEARCHAPP_BEHIND_PROXY", False):

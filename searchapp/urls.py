@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from catalog import views as catalog_views
 from searchapp.media import media
 
+handler500 = "searchapp.views.server_error"
+
 urlpatterns = [
     path("", catalog_views.search, name="home"),
     path("items/<int:item_id>/", catalog_views.item_detail, name="item-detail"),

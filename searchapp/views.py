@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from searchapp.health import health_status
+from searchapp.throttles import LoginThrottle
 
 
 class HealthApi(APIView):
@@ -35,3 +39,16 @@ class HealthApi(APIView):
             status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         )
         return Response(report, status=code)
+
+
+class TokenApi(ObtainAuthToken):
+    """POST username + password, get the user's API token. Throttled per client address."""
+
+    throttle_classes = [LoginThrottle]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unexpected error: JSON for API clients, the plain page for browsers; never details."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error; it has been logged."}, status=500)
+    return defaults.server_error(request)

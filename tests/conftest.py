@@ -24,8 +24,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 # Tests never download models; a provider asked for a hub model it lacks says so at once.
 os.environ["HF_HUB_OFFLINE"] = "1"
-# Tests never download models; a provider asked for a hub model it lacks says so at once.
-os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +34,8 @@ def _media_root(tmp_path: Path, settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_throttling(settings: Any) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    """Rate limits have tests of their own (tests/searchapp/test_access.py)."""
+    settings.SEARCHAPP_THROTTLE = False
 
 
 def make_image_bytes(

@@ -377,6 +377,7 @@ class HttpProvider(EmbeddingProvider):
         )
         attempt = 0
         while True:
+            auth = self.auth_headers()
             try:
                 response = self.client().request(
                     request.method,
@@ -384,7 +385,7 @@ class HttpProvider(EmbeddingProvider):
                     json=request.json,
                     files=request.files,
                     data=request.data,
-                    headers={**self.auth_headers(), **(request.headers or {})},
+                    headers={**auth, **(request.headers or {})},
                     timeout=timeout,
                 )
             except httpx.TimeoutException as exc:
@@ -394,7 +395,8 @@ class HttpProvider(EmbeddingProvider):
                 delay = None
             except httpx.TransportError as exc:
                 failure = TransientProviderError(
-                    self.alias, f"{self.vendor} unreachable: {type(exc).__name__}: {exc}"
+                    self.alias,
+                    redact(f"{self.vendor} unreachable: {type(exc).__name__}: {exc}", auth),
                 )
                 delay = None
             else:
@@ -409,8 +411,9 @@ class HttpProvider(EmbeddingProvider):
                     self.breaker.record(ok=True)
                     result.usage.requests += 1
                     return result
-                message = (
-                    f"{self.vendor} HTTP {response.status_code}: {self.error_message(response)}"
+                message = redact(
+                    f"{self.vendor} HTTP {response.status_code}: {self.error_message(response)}",
+                    auth,
                 )
                 if response.status_code not in RETRYABLE_STATUSES:
                     # 400/401/403/404/422: retrying the same request fails the same way.
@@ -435,6 +438,16 @@ class HttpProvider(EmbeddingProvider):
         """Exponential backoff with full jitter."""
         ceiling = min(self.backoff_max, self.backoff * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+def redact(text: str, auth_headers: Mapping[str, str]) -> str:
+    """The text with every credential sent in these headers blanked out: a vendor that echoes
+    the key in an error (or a proxy in a URL) must not put it in logs, states or the admin."""
+    for value in auth_headers.values():
+        for secret in (value, value.split(" ", 1)[-1]):
+            if len(secret) >= 8:
+                text = text.replace(secret, "[redacted]")
+    return text
 
 
 def require(options: Mapping[str, Any], name: str, alias: str) -> Any:
