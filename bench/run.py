@@ -473,7 +473,8 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
                 results.append(measurement(
                     "ingest-pipeline", params={"alias": alias, "items": len(items), "images": len(inputs_image),
                                                "worker_processes": 2, "onnx_threads_per_process": 1,
-                                               "batch": provider.capabilities.max_batch},
+                                               "batch": provider.capabilities.max_batch,
+                                               "claim": services.claim_size(provider)},
                     qps=steady_rate, peer="raw-onnx (same graph, batch, 2 threads, one process)",
                     ratio=steady_rate / raw_rate, end_to_end_inputs_per_s=pipe_rate,
                     end_to_end_note="from space creation, including the worker's model load and task pick-up",
@@ -651,7 +652,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--sections", default="search,filtered,ingest,api")
-    parser.add_argument("--ingest-items", type=int, default=256)
+    parser.add_argument("--ingest-items", type=int, default=1024)
     parser.add_argument("--api-seconds", type=int, default=30)
     args = parser.parse_args()
     sections = set(args.sections.split(","))

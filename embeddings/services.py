@@ -25,6 +25,7 @@ from embeddings.inputs import Source, item_sources, source_part, sources_sha256
 from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState, ProviderUsage
 from embeddings.providers.base import (
     EmbeddingInput,
+    EmbeddingProvider,
     InputType,
     PermanentProviderError,
     ProviderError,
@@ -236,16 +237,21 @@ def space_claim_pending(*, space: EmbeddingSpace, limit: int) -> list[int]:
         return list(ItemEmbeddingState.objects.filter(pk__in=ids).values_list("item_id", flat=True))
 
 
+def claim_size(provider: EmbeddingProvider) -> int:
+    """Items a worker claims per round: SEARCHAPP_EMBED_BATCH_ITEMS, or by default four of
+    the provider's batches, so the per-round database work (claim, read, store) is shared by
+    several provider calls; a round stays short enough to keep the lease."""
+    configured = _setting("SEARCHAPP_EMBED_BATCH_ITEMS", 0)
+    return max(1, configured or min(4 * provider.capabilities.max_batch, 256))
+
+
 def space_embed_pending(
     *, space: EmbeddingSpace, final_attempt: bool = True, max_rounds: int = 0
 ) -> EmbedReport:
     """Embed pending items of a space batch by batch until none is left (or max_rounds).
     A transient provider error releases the batch and propagates (the task retries it)
     unless this is the final attempt, when the items are marked failed (retryable)."""
-    provider = providers[space.provider_alias]
-    batch = max(
-        1, min(provider.capabilities.max_batch, _setting("SEARCHAPP_EMBED_BATCH_ITEMS", 32))
-    )
+    batch = claim_size(providers[space.provider_alias])
     report = EmbedReport()
     rounds = 0
     while not max_rounds or rounds < max_rounds:
@@ -253,6 +259,10 @@ def space_embed_pending(
         item_ids = space_claim_pending(space=space, limit=batch)
         if not item_ids:
             break
+        if rounds == 1 and len(item_ids) == batch:
+            # More is likely waiting: wake one more task, so that every idle worker process
+            # joins in (each one wakes the next) instead of one process doing a backfill alone.
+            _wake(space.pk)
         report.claimed += len(item_ids)
         try:
             space_embed_items(space=space, item_ids=item_ids, report=report)

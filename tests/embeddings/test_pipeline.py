@@ -234,3 +234,26 @@ def test_text_given_to_models_is_cleaned() -> None:
     item = Item(title="Mug", category="Kitchen", description="<i>Big</i> mug")
     assert item_text(item) == "Mug. Kitchen. Big mug"
     assert TextPart(item_text(item)).weight == 1.0
+
+
+def test_a_full_claim_wakes_one_more_task_so_idle_workers_join_in(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    woken: list[int] = []
+    monkeypatch.setattr(services, "_wake", woken.append)
+    settings.SEARCHAPP_EMBED_BATCH_ITEMS = 3
+    for n in range(7):
+        make_item(f"w{n}", images=0)
+    space = services.space_create(name="fake", provider_alias="fake-text")
+    woken.clear()
+    report = services.space_embed_pending(space=space)
+    # Rounds of 3, 3, 1: only the task's first round, full, wakes another task.
+    assert (report.claimed, report.ready, woken) == (7, 7, [space.pk])
+    # The provider still gets at most its own batch size per call (fake-text: 32).
+    settings.SEARCHAPP_EMBED_BATCH_ITEMS = 0
+    assert services.claim_size(services.providers["fake"]) == 16  # four batches of 4
+    woken.clear()
+    services.space_backfill(space=space)
+    woken.clear()
+    assert services.space_embed_pending(space=space).claimed == 7
+    assert woken == []  # 7 < 128: one round was enough, nothing more to share
