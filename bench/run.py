@@ -487,6 +487,9 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
                     f"  {alias}: pipeline steady {steady_rate:.1f} inputs/s (end to end {pipe_rate:.1f}), "
                     f"raw {raw_rate:.1f} inputs/s, ratio {steady_rate / raw_rate:.2f}"
                 )
+            results.append(measurement("memory-worker-process", bytes=peak_child_rss(worker),
+                                       params={"measure": "peak RSS (VmHWM) of a Celery worker process",
+                                               "models": ", ".join(configured), "onnx_threads": 1}))  # fmt: skip
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -550,16 +553,24 @@ def section_api(results: list[dict[str, Any]], seconds: int) -> None:
         web.wait(timeout=30)
 
 
-def memory_rows(results: list[dict[str, Any]], web: subprocess.Popen[bytes], settings: Any) -> None:
+def peak_child_rss(parent: subprocess.Popen[bytes]) -> int:
+    """The largest peak resident set (VmHWM) among a server's child processes, in bytes."""
     import psutil
 
-    children = psutil.Process(web.pid).children()
-    peak = max((child.memory_info().rss for child in children), default=0)
-    results.append(
-        measurement(
-            "memory-web-process", bytes=peak, params={"models": "loaded by the search queries"}
+    peaks = []
+    for child in psutil.Process(parent.pid).children():
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        kilobytes = next(
+            line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")
         )
-    )
+        peaks.append(int(kilobytes) * 1024)
+    return max(peaks, default=0)
+
+
+def memory_rows(results: list[dict[str, Any]], web: subprocess.Popen[bytes], settings: Any) -> None:
+    results.append(measurement("memory-web-process", bytes=peak_child_rss(web),
+                               params={"measure": "peak RSS (VmHWM) of a gunicorn worker",
+                                       "models": "loaded by the search queries"}))  # fmt: skip
 
 
 def parse_wrk(out: str) -> dict[str, float]:
