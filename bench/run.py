@@ -213,7 +213,8 @@ def relation_bytes(space: Any) -> tuple[int, int]:
 
 
 def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int], *, ef: int,
-                    filters: Any = None, iterative: str = "relaxed_order", exact: bool = False) -> dict[str, Any]:  # fmt: skip
+                    filters: Any = None, iterative: str = "relaxed_order", exact: bool = False,
+                    exact_max_items: int = 20000) -> dict[str, Any]:  # fmt: skip
     """The product's own vector query (catalog.search.vector_candidates: the space's HNSW
     index, iterative scans, over-fetch and collapse), timed per query on one connection."""
     from django.db import connection, transaction
@@ -222,6 +223,7 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
     from catalog.search import (
         ItemFilter,
         ItemQuery,
+        exact_search_pays,
         list_depth,
         vector_candidates,
         vector_search_sql,
@@ -230,18 +232,20 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
     filters = filters or ItemFilter()
     query_shape = ItemQuery(text="bench", filters=filters, k=K)
     depth = list_depth(query_shape)
-    sql, params = vector_search_sql(space, filters, None)
     latencies: list[float] = []
     found: list[list[int]] = []
     probe = "[" + ",".join(["0"] * (DIMS - 1) + ["1"]) + "]"
     with (
         transaction.atomic(),
-        override_settings(SEARCHAPP_HNSW_EF_SEARCH=ef, SEARCHAPP_HNSW_ITERATIVE_SCAN=iterative),
-    ):
+        override_settings(SEARCHAPP_HNSW_EF_SEARCH=ef, SEARCHAPP_HNSW_ITERATIVE_SCAN=iterative,
+                          SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=exact_max_items),
+    ):  # fmt: skip
+        exact_path = exact_search_pays(filters, None)
+        sql, params = vector_search_sql(space, filters, None, probe, depth * 2, exact=exact_path)
         with connection.cursor() as cursor:
             if exact:
                 cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute("EXPLAIN " + sql, [probe, *params, probe, depth * 2])
+            cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         for query in queries:
             started = time.perf_counter()
@@ -250,7 +254,8 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
             found.append([item_index[entry.item_id] for entry in ranked[:K]])
     p50, p95 = percentiles(latencies)
     return {"found": found, "p50_ms": p50, "p95_ms": p95, "qps": len(queries) / sum(latencies),
-            "uses_index": space.index_name in plan, "depth": depth}  # fmt: skip
+            "uses_index": space.index_name in plan, "depth": depth,
+            "path": "exact (selective filter)" if exact_path else "hnsw"}  # fmt: skip
 
 
 # --- sections ------------------------------------------------------------------------------------------
@@ -365,19 +370,21 @@ def section_filtered(n: int, space: Any, data: np.ndarray, item_index: dict[int,
         ("1%", ("p1",), positions % 100 == 0),
     ]:
         truth = exact_top_k(data, queries, K, mask=mask)
-        for iterative in ("relaxed_order", "off"):
+        # The product's choice (an exact scan when the filter leaves <= 20,000 items), then the
+        # HNSW index alone with iterative scans on and off.
+        for iterative, exact_max in (("relaxed_order", 20000), ("relaxed_order", 0), ("off", 0)):
             run = run_sql_queries(space, queries, item_index, ef=100, filters=ItemFilter(categories=categories),
-                                  iterative=iterative)  # fmt: skip
+                                  iterative=iterative, exact_max_items=exact_max)  # fmt: skip
             returned = float(np.mean([len(f) for f in run["found"]]))
             results.append(measurement(
                 "pg-hnsw-filtered", n=n, dims=DIMS,
-                params={"selectivity": label, "iterative_scan": iterative, "ef_search": 100,
-                        "uses_index": run["uses_index"]},
+                params={"selectivity": label, "path": run["path"], "exact_max_items": exact_max,
+                        "iterative_scan": iterative, "ef_search": 100, "uses_index": run["uses_index"]},
                 recall_at_10=recall(run["found"], truth), qps=run["qps"], p50_ms=run["p50_ms"], p95_ms=run["p95_ms"],
                 returned_of_k=returned,
             ))  # fmt: skip
             say(
-                f"  {label} iterative={iterative}: recall {results[-1]['recall_at_10']:.3f}, "
+                f"  {label} {run['path']} iterative={iterative}: recall {results[-1]['recall_at_10']:.3f}, "
                 f"returned {returned:.1f}/{K}, p95 {run['p95_ms']:.1f} ms, index={run['uses_index']}"
             )
 

@@ -282,29 +282,71 @@ def _vector_literal(vector: Vectors) -> str:
 
 
 def vector_search_sql(
-    space: EmbeddingSpace, filters: ItemFilter, exclude_item: int | None
+    space: EmbeddingSpace,
+    filters: ItemFilter,
+    exclude_item: int | None,
+    vector: str,
+    limit: int,
+    *,
+    exact: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The nearest sources of a space under the filters, ordered by the space's HNSW index
-    expression. Literal ints only are formatted in; everything else is a parameter."""
+    """The nearest sources of a space under the filters: ordered by the space's HNSW index
+    expression, or (``exact``) by computing the distance of every row the filters leave,
+    behind a fence that keeps the planner off the index. Literal ints only are formatted
+    in; everything else is a parameter."""
     dims = int(space.dimensions)
     where, params = _filter_sql(filters, exclude_item)
-    sql = (
-        f"SELECT e.item_id, e.image_id, (e.vector::halfvec({dims}) <=> %s::halfvec({dims})) AS distance "  # noqa: S608
+    distance = f"e.vector::halfvec({dims}) <=> %s::halfvec({dims})"
+    rows = (
         f"FROM {Embedding._meta.db_table} e JOIN {Item._meta.db_table} i ON i.id = e.item_id "
-        f"WHERE e.space_id = {int(space.pk)}{where} "
-        f"ORDER BY e.vector::halfvec({dims}) <=> %s::halfvec({dims}) LIMIT %s"
+        f"WHERE e.space_id = {int(space.pk)}{where}"
     )
-    return sql, params
+    if exact:
+        sql = (
+            f"SELECT item_id, image_id, distance FROM (SELECT e.item_id, e.image_id, "  # noqa: S608
+            f"({distance}) AS distance {rows} OFFSET 0) fenced ORDER BY distance LIMIT %s"
+        )
+        return sql, [vector, *params, limit]
+    sql = (
+        f"SELECT e.item_id, e.image_id, ({distance}) AS distance {rows} "  # noqa: S608
+        f"ORDER BY {distance} LIMIT %s"
+    )
+    return sql, [vector, *params, vector, limit]
+
+
+def exact_search_pays(filters: ItemFilter, exclude_item: int | None) -> bool:
+    """Whether the filters leave so few items (by the planner's estimate, which costs no
+    scan) that computing every distance is cheaper than an HNSW scan that must skip the
+    rest, and exact besides: at most SEARCHAPP_EXACT_SEARCH_MAX_ITEMS."""
+    limit = _int_setting("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
+    if limit <= 0 or not (
+        filters.categories
+        or filters.price_min is not None
+        or filters.price_max is not None
+        or filters.attributes
+    ):
+        return False
+    where, params = _filter_sql(filters, exclude_item)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {Item._meta.db_table} i WHERE true{where}",  # noqa: S608
+            params,
+        )
+        (plan,) = cursor.fetchone()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"]) <= limit
 
 
 def vector_candidates(
     space: EmbeddingSpace, vector: Vectors, query: ItemQuery, depth: int
 ) -> list[Ranked]:
     """Nearest items (collapsed: one row per item, its best source), up to ``depth``.
-    Iterative index scans keep filtered queries from coming back short; the row limit
-    grows when items have many images until ``depth`` distinct items are found."""
-    sql, filter_params = vector_search_sql(space, query.filters, query.item_id)
+    Selective filters are answered exactly; otherwise iterative index scans keep filtered
+    queries from coming back short. The row limit grows when items have many images until
+    ``depth`` distinct items are found."""
     literal = _vector_literal(vector)
+    exact = exact_search_pays(query.filters, query.item_id)
     ef_search = max(1, min(1000, _int_setting("SEARCHAPP_HNSW_EF_SEARCH", 100)))
     max_scan = _int_setting("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
     iterative_scan = getattr(settings, "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
@@ -317,7 +359,10 @@ def vector_candidates(
             cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
             cursor.execute(f"SET LOCAL hnsw.iterative_scan = {iterative_scan}")
             cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(max_scan)}")
-            cursor.execute(sql, [literal, *filter_params, literal, limit])
+            sql, params = vector_search_sql(
+                space, query.filters, query.item_id, literal, limit, exact=exact
+            )
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         best = {}
         for item_id, image_id, distance in rows:

@@ -22,6 +22,7 @@ from catalog.search import (
     ItemFilter,
     ItemQuery,
     SearchMode,
+    exact_search_pays,
     item_search,
     query_vector_cache,
     vector_search_sql,
@@ -287,10 +288,10 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
         cursor.execute("ANALYZE embeddings_embedding")
         cursor.execute("ANALYZE catalog_item")
 
-    def plan(filters: ItemFilter) -> str:
-        sql, params = vector_search_sql(geo, filters, None)
+    def plan(filters: ItemFilter, exact: bool = False) -> str:
+        sql, params = vector_search_sql(geo, filters, None, "[1,0,0]", 40, exact=exact)
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN " + sql, ["[1,0,0]", *params, "[1,0,0]", 40])
+            cursor.execute("EXPLAIN " + sql, params)
             return "\n".join(row[0] for row in cursor.fetchall())
 
     index_scan = f"Index Scan using {geo.index_name}"
@@ -304,8 +305,22 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
     similarity = {it.pk: float(v[0]) for it, v in zip(items, vectors, strict=True)}
     rare_ids = [it.pk for n, it in enumerate(items) if n % 20 == 0]
     expected = sorted(rare_ids, key=lambda pk: -similarity[pk])[:20]
+    # 200 matching items: answered exactly, without the index...
+    assert exact_search_pays(rare_tier, None)
+    with override_settings(SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=1000):
+        assert exact_search_pays(ItemFilter(categories=("Rare",)), None)
+        assert not exact_search_pays(ItemFilter(categories=("Common",)), None)  # 3,800 items
+    assert not exact_search_pays(ItemFilter(), None)  # no filter: the index, always
+    assert index_scan not in plan(rare_tier, exact=True)
+    # ...unless exact scans are switched off, when the (forced) index path must fill the page.
     for force_index in (False, True):
-        with transaction.atomic(), override_settings(SEARCHAPP_HNSW_EF_SEARCH=40):
+        with (
+            transaction.atomic(),
+            override_settings(
+                SEARCHAPP_HNSW_EF_SEARCH=40,
+                SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=0 if force_index else 20000,
+            ),
+        ):
             if force_index:
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL enable_seqscan = off")
@@ -316,13 +331,13 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
                 rare = search(text="q", k=20, filters=filters)
                 assert [hit.item.pk for hit in rare.hits] == expected
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = vector_search_sql(geo, rare_tier, None)
+        sql, params = vector_search_sql(geo, rare_tier, None, "[1,0,0]", 20)
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("SET LOCAL hnsw.ef_search = 40")
         cursor.execute("SET LOCAL hnsw.iterative_scan = off")
-        cursor.execute(sql, ["[1,0,0]", *params, "[1,0,0]", 20])
+        cursor.execute(sql, params)
         assert len(cursor.fetchall()) < 20  # the failure iterative scans prevent
 
 
