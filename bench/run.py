@@ -41,7 +41,6 @@ SHARED_MODELS = ROOT.parent / "shared" / "models"
 BENCH_DB = "searchapp_bench"
 DIMS = 512
 K = 10
-HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 EF_SEARCH = (40, 100, 200)
 
 sys.path.insert(0, str(ROOT))
@@ -241,7 +240,8 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
                           SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=exact_max_items),
     ):  # fmt: skip
         exact_path = exact_search_pays(filters, None)
-        sql, params = vector_search_sql(space, filters, None, probe, depth * 2, exact=exact_path)
+        rows = depth * (2 if space.embeds_images else 1)  # as vector_candidates asks
+        sql, params = vector_search_sql(space, filters, None, probe, rows, exact=exact_path)
         with connection.cursor() as cursor:
             if exact:
                 cursor.execute("SET LOCAL enable_indexscan = off")
@@ -264,7 +264,10 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
 def section_search(
     n: int, n_queries: int, results: list[dict[str, Any]]
 ) -> tuple[Any, np.ndarray, dict[int, int], list[int]]:
+    from django.conf import settings
+
     say(f"search at n={n}")
+    m, ef_construction = settings.SEARCHAPP_HNSW_M, settings.SEARCHAPP_HNSW_EF_CONSTRUCTION
     data = clustered_vectors(n, DIMS)
     queries = queries_near(data, n_queries)
     truth = exact_top_k(data, queries, K)
@@ -275,7 +278,7 @@ def section_search(
     for ef in EF_SEARCH:
         run = run_sql_queries(space, queries, item_index, ef=ef)
         row = measurement(
-            "pg-hnsw", n=n, dims=DIMS, params={"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": ef,
+            "pg-hnsw", n=n, dims=DIMS, params={"m": m, "ef_construction": ef_construction, "ef_search": ef,
                                                 "type": "halfvec", "uses_index": run["uses_index"]},
             recall_at_10=recall(run["found"], truth), qps=run["qps"], p50_ms=run["p50_ms"], p95_ms=run["p95_ms"],
             build_s=build_s, bytes={"index": index_bytes, "table_with_indexes": table_bytes},
@@ -326,8 +329,8 @@ def section_search(
     import faiss
 
     faiss.omp_set_num_threads(2)
-    index = faiss.IndexHNSWFlat(DIMS, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index = faiss.IndexHNSWFlat(DIMS, m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
     started = time.perf_counter()
     index.add(data)
     faiss_build = time.perf_counter() - started
@@ -347,7 +350,7 @@ def section_search(
             if r["name"] == "pg-hnsw" and r["n"] == n and r["params"]["ef_search"] == ef
         )
         results.append(measurement(
-            "faiss-hnsw", n=n, dims=DIMS, params={"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": ef,
+            "faiss-hnsw", n=n, dims=DIMS, params={"m": m, "ef_construction": ef_construction, "ef_search": ef,
                                                    "type": "float32"},
             recall_at_10=recall(found, truth), qps=len(queries) / sum(latencies), p50_ms=p50, p95_ms=p95,
             build_s=faiss_build, peer=f"pg-hnsw ef={ef}", ratio=pg_row["qps"] / (len(queries) / sum(latencies)),

@@ -352,7 +352,9 @@ def vector_candidates(
     iterative_scan = getattr(settings, "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
     if iterative_scan not in {"relaxed_order", "strict_order", "off"}:
         iterative_scan = "relaxed_order"
-    limit = max(depth * 2, 20)
+    # A space with images has a row per image besides the text row: ask for more rows than
+    # items from the start. A text-only space has one row per item.
+    limit = max(depth * (2 if space.embeds_images else 1), 20)
     best: dict[int, tuple[float, int | None]] = {}
     while True:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -90,8 +90,8 @@ def _create_index(space: EmbeddingSpace) -> None:
     """pgvector's recipe for several models in one table: a partial expression index per
     space. CONCURRENTLY does not block writers, but cannot run inside a transaction."""
     concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
-    m = _setting("SEARCHAPP_HNSW_M", 16)
-    ef_construction = _setting("SEARCHAPP_HNSW_EF_CONSTRUCTION", 64)
+    m = _setting("SEARCHAPP_HNSW_M", 32)
+    ef_construction = _setting("SEARCHAPP_HNSW_EF_CONSTRUCTION", 128)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE INDEX {concurrently} IF NOT EXISTS {space.index_name} "  # noqa: S608 - ints only
