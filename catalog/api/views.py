@@ -91,8 +91,10 @@ class ItemListApi(CatalogApi):
     @extend_schema(
         summary="Create an item",
         description=(
-            "JSON with images as base64 data URLs, or multipart/form-data with one or more "
-            "`images` files (and `attributes` as a JSON string). Needs catalog.add_item."
+            "JSON with `images` as base64 data URLs or http(s) image URLs, or "
+            "multipart/form-data with one or more `images` files or URLs (and `attributes` as "
+            "a JSON string). URLs are fetched now, from public hosts only; a URL that is "
+            "refused or fails is a 400 and nothing is stored. Needs catalog.add_item."
         ),
         request=ItemCreateInputSerializer,
         responses={201: ItemOutputSerializer},
@@ -159,7 +161,11 @@ class ItemImageListApi(CatalogApi):
 
     @extend_schema(
         summary="Add an image to an item",
-        description="multipart `image` file or JSON `image` data URL. Needs catalog.change_item.",
+        description=(
+            "multipart `image` file, or JSON `image` as a data URL or an http(s) image URL "
+            "(fetched now, from public hosts only; refused or failed: 400, nothing stored). "
+            "Needs catalog.change_item."
+        ),
         request=ItemImageInputSerializer,
         responses={201: ItemImageOutputSerializer, 200: ItemImageOutputSerializer},
     )
