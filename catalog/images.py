@@ -181,10 +181,10 @@ def image_from_url(url: str) -> ValidatedImage:
     image/* content type whose first bytes are an accepted format) and validate the bytes."""
     max_bytes, _ = _limits()
     try:
-        fetched = fetch_url(url, max_bytes=max_bytes, accept="image/*", inspect=_inspect_image)
+        data = fetch_url(url, max_bytes=max_bytes, accept="image/*", inspect=_inspect_image)
     except UrlFetchError as exc:
         raise ValidationError(f"Could not fetch the image: {exc}", code="url_not_fetched") from exc
-    return image_from_bytes(fetched.data)
+    return image_from_bytes(data)
 
 
 def _inspect_image(content_type: str, head: bytes) -> None:

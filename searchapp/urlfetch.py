@@ -30,6 +30,7 @@ Each rule answers a known trick:
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import ssl
 import time
@@ -41,6 +42,8 @@ from ipaddress import IPv4Address, IPv6Address
 import httpcore
 import httpx
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 IPAddress = IPv4Address | IPv6Address
 Inspect = Callable[[str, bytes], None]
@@ -55,12 +58,6 @@ _BROADCAST = IPv4Address("255.255.255.255")
 
 class UrlFetchError(Exception):
     """A URL was refused or could not be fetched; the message says why, for a person."""
-
-
-@dataclass(frozen=True)
-class FetchedUrl:
-    content_type: str  # the media type, lower case, without parameters
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -220,8 +217,18 @@ def _pin(url: httpx.URL) -> _Target:
 
 def fetch_url(
     url: str, *, max_bytes: int, accept: str = "*/*", inspect: Inspect | None = None
-) -> FetchedUrl:
-    """GET `url` under every rule above; raises UrlFetchError saying why not."""
+) -> bytes:
+    """GET `url` under every rule above and return the body; raises UrlFetchError saying
+    why not. `inspect(content_type, head)` gets the media type (lower case, no parameters)
+    and the first HEAD_BYTES bytes, and raises UrlFetchError to refuse the rest."""
+    try:
+        return _fetch(url, max_bytes=max_bytes, accept=accept, inspect=inspect)
+    except UrlFetchError as exc:
+        logger.info("not fetched: %s: %s", url[:500], exc)
+        raise
+
+
+def _fetch(url: str, *, max_bytes: int, accept: str, inspect: Inspect | None) -> bytes:
     limit = settings.SEARCHAPP_URL_FETCH_TIMEOUT
     deadline = time.monotonic() + limit
     current = check_url(url)
@@ -245,9 +252,10 @@ def fetch_url(
                 return _read(response, max_bytes=max_bytes, inspect=inspect)
         raise UrlFetchError(f"more than {MAX_REDIRECTS} redirects.")
     except httpx.TimeoutException as exc:
-        if time.monotonic() >= deadline:
-            raise UrlFetchError(f"it took longer than the {limit}-second limit.") from exc
-        raise UrlFetchError(f"timed out ({type(exc).__name__}).") from exc
+        # Reads and writes wait only until the deadline; a connect also at most CONNECT_TIMEOUT.
+        if isinstance(exc, httpx.ConnectTimeout) and time.monotonic() < deadline:
+            raise UrlFetchError(f"could not connect within {CONNECT_TIMEOUT:g} seconds.") from exc
+        raise UrlFetchError(f"it took longer than the {limit}-second limit.") from exc
     except httpx.HTTPError as exc:
         raise UrlFetchError(f"the request failed ({exc}).") from exc
 
@@ -259,7 +267,7 @@ def _redirect_target(url: httpx.URL, response: httpx.Response) -> httpx.URL:
         raise UrlFetchError(f"the redirect target is not a valid URL ({exc}).") from exc
 
 
-def _read(response: httpx.Response, *, max_bytes: int, inspect: Inspect | None) -> FetchedUrl:
+def _read(response: httpx.Response, *, max_bytes: int, inspect: Inspect | None) -> bytes:
     if response.status_code != 200:
         raise UrlFetchError(f"HTTP {response.status_code} {response.reason_phrase}.".strip())
     encoding = response.headers.get("content-encoding", "").strip().lower()
@@ -281,7 +289,7 @@ def _read(response: httpx.Response, *, max_bytes: int, inspect: Inspect | None) 
             inspected = True
     if inspect is not None and not inspected:
         inspect(content_type, bytes(data))
-    return FetchedUrl(content_type=content_type, data=bytes(data))
+    return bytes(data)
 
 
 # --- the pinned connection ----------------------------------------------------------------

@@ -23,7 +23,10 @@ _URL_WITH_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
             {
                 "type": "string",
                 "format": "uri",
-                "description": "an http(s) URL of an image on a public host, fetched now",
+                "description": (
+                    "an http(s) URL of an image, fetched now: public addresses only, "
+                    "unless the operator allows a network"
+                ),
             },
         ]
     }

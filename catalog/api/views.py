@@ -129,16 +129,17 @@ class ItemDetailApi(CatalogApi):
 
     def _update(self, request: Request, item_id: int, *, partial: bool) -> Response:
         item = self.get_item(request, item_id)
-        serializer_class = ItemUpdateInputSerializer if partial else ItemCreateInputSerializer
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        changes: dict[str, Any] = dict(serializer.validated_data)
-        images = changes.pop("images", None)
-        if images:
+        if isinstance(request.data, dict) and request.data.get("images"):
+            # Refused before validation: no image is decoded, and no URL fetched, in vain.
             return Response(
                 {"detail": "Add images with POST /api/v1/items/{id}/images/."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        serializer_class = ItemUpdateInputSerializer if partial else ItemCreateInputSerializer
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes: dict[str, Any] = dict(serializer.validated_data)
+        changes.pop("images", None)
         services.item_update(item=item, **changes)
         return self.item_response(request, item)
 

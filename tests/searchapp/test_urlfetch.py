@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ MB = 1024 * 1024
 
 
 def fetch(url: str, max_bytes: int = 20 * MB) -> bytes:
-    return fetch_url(url, max_bytes=max_bytes).data
+    return fetch_url(url, max_bytes=max_bytes)
 
 
 # --- refused before any connection -----------------------------------------------------------
@@ -455,48 +456,54 @@ def tls_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalCA:
     return ca
 
 
-def https_server(ca: LocalCA, certificate_for: str) -> LocalServer:
-    server = LocalServer("127.0.0.2", tls=ca.server_context(certificate_for))
-    server.routes["/red.png"] = respond(RED)
-    return server
+@pytest.fixture
+def https_server(
+    tls_ca: LocalCA, url_servers: Any, dns: dict[str, list[str]]
+) -> Iterator[Callable[[str], LocalServer]]:
+    """Starts an https server on 127.0.0.2 (allowed) with a certificate for the name given;
+    the fetcher resolves images.internal to it."""
+    dns["images.internal"] = ["127.0.0.2"]
+    servers: list[LocalServer] = []
+
+    def start(certificate_for: str) -> LocalServer:
+        server = LocalServer("127.0.0.2", tls=tls_ca.server_context(certificate_for))
+        server.routes["/red.png"] = respond(RED)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def https_url(server: LocalServer) -> str:
+    return server.url("/red.png", host="images.internal", scheme="https")
 
 
 def test_https_connects_to_the_pinned_address_with_sni_and_host_of_the_name(
-    tls_ca: LocalCA, url_servers: Any, dns: dict[str, list[str]]
+    https_server: Callable[[str], LocalServer],
 ) -> None:
-    dns["images.internal"] = ["127.0.0.2"]
-    server = https_server(tls_ca, "images.internal")
-    try:
-        assert fetch(server.url("/red.png", host="images.internal", scheme="https")) == RED
-    finally:
-        server.close()
+    server = https_server("images.internal")
+    assert fetch(https_url(server)) == RED
     assert [(seen.sni, seen.headers["host"]) for seen in server.seen] == [
         ("images.internal", f"images.internal:{server.port}")
     ]
 
 
 def test_https_checks_the_certificate_against_the_name(
-    tls_ca: LocalCA, url_servers: Any, dns: dict[str, list[str]]
+    https_server: Callable[[str], LocalServer],
 ) -> None:
-    dns["images.internal"] = ["127.0.0.2"]
-    server = https_server(tls_ca, "someone-else.internal")
-    try:
-        with pytest.raises(UrlFetchError, match="the request failed.*(certificate|hostname)"):
-            fetch(server.url("/red.png", host="images.internal", scheme="https"))
-    finally:
-        server.close()
+    server = https_server("someone-else.internal")
+    with pytest.raises(UrlFetchError, match="the request failed.*(certificate|hostname)"):
+        fetch(https_url(server))
     assert server.seen == []
 
 
 def test_https_trusts_only_known_authorities(
-    tls_ca: LocalCA, url_servers: Any, dns: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+    https_server: Callable[[str], LocalServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SSL_CERT_FILE")  # back to certifi's bundle, which lacks the test CA
-    dns["images.internal"] = ["127.0.0.2"]
-    server = https_server(tls_ca, "images.internal")
-    try:
-        with pytest.raises(UrlFetchError, match="certificate verify failed"):
-            fetch(server.url("/red.png", host="images.internal", scheme="https"))
-    finally:
-        server.close()
+    server = https_server("images.internal")
+    with pytest.raises(UrlFetchError, match="certificate verify failed"):
+        fetch(https_url(server))
     assert server.seen == []

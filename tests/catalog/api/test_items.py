@@ -455,15 +455,23 @@ def test_wrong_content_type_and_malformed_json(curator_client: APIClient, settin
     assert nothing_stored(settings)
 
 
-def test_put_with_images_is_refused(curator_client: APIClient) -> None:
+def test_put_and_patch_with_images_are_refused_without_fetching(
+    curator_client: APIClient, image_server: LocalServer
+) -> None:
     item = make_item("p")
-    response = curator_client.put(
-        f"{ITEMS}{item.pk}/",
-        {"external_id": "p", "title": "P", "images": [data_url(make_image_bytes())]},
-        format="json",
-    )
-    assert response.status_code == 400 and "/images/" in response.json()["detail"]
-    assert item.images.count() == 0
+    image_server.routes["/red.png"] = respond(RED)
+    for method, images in [
+        ("put", [data_url(make_image_bytes())]),
+        ("put", [image_server.url("/red.png")]),
+        ("patch", [image_server.url("/red.png")]),
+    ]:
+        response = getattr(curator_client, method)(
+            f"{ITEMS}{item.pk}/",
+            {"external_id": "p", "title": "P", "images": images},
+            format="json",
+        )
+        assert response.status_code == 400 and "/images/" in response.json()["detail"]
+    assert item.images.count() == 0 and image_server.seen == []
 
 
 def test_unknown_item_is_404_json(anon_client: APIClient) -> None:
