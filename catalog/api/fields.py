@@ -4,6 +4,7 @@ import json
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -60,6 +61,19 @@ class ImageInputField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         raise NotImplementedError("ImageInputField is write-only")
+
+
+class ImageListField(serializers.ListField):
+    """An item's images, each an ImageInputField. More than an item may hold is refused
+    before any of them is decoded or fetched."""
+
+    child = ImageInputField()
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        limit = settings.SEARCHAPP_MAX_IMAGES_PER_ITEM
+        if len(data) > limit:
+            raise serializers.ValidationError(f"An item may have at most {limit} images.")
+        return super().run_child_validation(data)
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from catalog.api.fields import AttributesField, ImageInputField
+from catalog.api.fields import AttributesField, ImageInputField, ImageListField
 from catalog.models import Item, ItemImage
 from catalog.search import ItemFilter, ItemQuery, SearchHit, SearchMode, SearchResults, Skipped
 from catalog.selectors import ITEM_ORDERINGS
@@ -64,7 +64,7 @@ class ItemCreateInputSerializer(serializers.Serializer[Any]):
     price = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
     attributes = AttributesField(required=False, default=dict)
     is_active = serializers.BooleanField(required=False, default=True)
-    images = serializers.ListField(child=ImageInputField(), required=False, default=list)
+    images = ImageListField(required=False, default=list)
 
 
 class ItemUpdateInputSerializer(serializers.Serializer[Any]):

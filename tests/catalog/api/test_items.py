@@ -307,6 +307,20 @@ def test_create_with_a_refused_image_url_is_a_400_and_stores_nothing(
     assert loopback_server.seen == []
 
 
+def test_more_image_urls_than_an_item_may_hold_are_refused_before_fetching(
+    curator_client: APIClient, settings, image_server: LocalServer
+) -> None:
+    settings.SEARCHAPP_MAX_IMAGES_PER_ITEM = 2
+    image_server.routes["/red.png"] = respond(RED)
+    images = [image_server.url(f"/red.png?{n}") for n in range(3)]
+    response = curator_client.post(
+        ITEMS, {"external_id": "many", "title": "Many", "images": images}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "images: An item may have at most 2 images."
+    assert image_server.seen == [] and nothing_stored(settings)
+
+
 def test_image_subresource_by_url(
     curator_client: APIClient, image_server: LocalServer, loopback_server: LocalServer
 ) -> None:
