@@ -2,7 +2,8 @@
 
 An image is accepted only if Pillow can decode it completely, its format is one the
 embedding providers accept (JPEG, PNG, WebP, GIF), and it is within the byte and pixel
-limits in settings. Nothing is stored before that.
+limits in settings. Nothing is stored before that. Images come as bytes, an uploaded file,
+a base64 data URL, or an http(s) URL fetched through the guarded fetcher (searchapp.urlfetch).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image, UnidentifiedImageError
+
+from searchapp.urlfetch import UrlFetchError, fetch_url
 
 # Pillow format name -> (content type, file extension)
 ACCEPTED_FORMATS: dict[str, tuple[str, str]] = {
@@ -49,6 +52,19 @@ class ValidatedImage:
     @property
     def filename(self) -> str:
         return f"{self.sha256}.{self.extension}"
+
+
+def sniff_image_format(head: bytes) -> str | None:
+    """The accepted format (a key of ACCEPTED_FORMATS) that the first bytes announce, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WEBP"
+    return None
 
 
 def _limits() -> tuple[int, int]:
@@ -158,3 +174,22 @@ def image_from_data_url(value: str) -> ValidatedImage:
             "The data URL's base64 payload is invalid.", code="invalid_data_url"
         ) from exc
     return image_from_bytes(data, declared_content_type=match.group("type"))
+
+
+def image_from_url(url: str) -> ValidatedImage:
+    """Fetch an http(s) image URL now (public addresses only, capped in size and time, an
+    image/* content type whose first bytes are an accepted format) and validate the bytes."""
+    max_bytes, _ = _limits()
+    try:
+        data = fetch_url(url, max_bytes=max_bytes, accept="image/*", inspect=_inspect_image)
+    except UrlFetchError as exc:
+        raise ValidationError(f"Could not fetch the image: {exc}", code="url_not_fetched") from exc
+    return image_from_bytes(data)
+
+
+def _inspect_image(content_type: str, head: bytes) -> None:
+    """Refuse a response before its body is read: not image/*, or not an accepted format."""
+    if not content_type.startswith("image/"):
+        raise UrlFetchError(f"the content type is {content_type or 'missing'}, not image/*.")
+    if sniff_image_format(head) is None:
+        raise UrlFetchError("the content is not a JPEG, PNG, WebP or GIF image.")

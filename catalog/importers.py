@@ -20,7 +20,9 @@ Decisions a catalog owner should know about:
   external_id owns it; a later row with the same external_id fails as a duplicate.
   Treating it as an update would make re-runs flip the item between the two rows.
 - Local image paths are resolved inside the images folder (the file's folder, or
-  `images_dir`) and may not leave it. URLs must be http or https.
+  `images_dir`) and may not leave it. Image URLs are fetched by the guarded fetcher
+  (searchapp.urlfetch): http or https to public addresses only, capped in size and time;
+  a refused or failed URL fails its row.
 - CSV: empty lines and rows whose cells are all empty are not rows; columns with an
   empty header are ignored; other unknown columns become string attributes (empty cells
   left out); the `attributes` JSON column wins over a column of the same name.
@@ -42,13 +44,12 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TextIO
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DataError, IntegrityError, transaction
 
-from catalog.images import ValidatedImage, image_from_bytes
+from catalog.images import ValidatedImage, image_from_bytes, image_from_url
 from catalog.models import Item
 from catalog.services import item_create, item_image_add, item_update
 
@@ -59,10 +60,6 @@ _SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DIRECTORY_SUFFIXES = {"csv": (".csv",), "oscar-csv": (".csv",), "jsonl": (".jsonl", ".ndjson")}
 # Written fields, compared with the stored item to decide between "updated" and "unchanged".
 ROW_FIELDS = ("title", "description", "category", "price", "attributes")
-
-IMAGE_URL_SCHEMES = frozenset({"http", "https"})
-IMAGE_URL_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-IMAGE_URL_MAX_REDIRECTS = 3
 
 OSCAR_COLUMNS = (
     "product_class",
@@ -82,10 +79,6 @@ _SAFE_FILE_STEM = re.compile(r"^[\w-][\w.-]*$")
 
 class ImportFileError(Exception):
     """The file cannot be imported at all (missing, unreadable, unknown format, wrong shape)."""
-
-
-class ImageFetchError(Exception):
-    """An image URL could not be fetched; the message says why, for a person."""
 
 
 class RowError(Exception):
@@ -185,7 +178,6 @@ def catalog_import(
     images_dir: Path | None = None,
     start_at: int = 0,
     dry_run: bool = False,
-    http_client: httpx.Client | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
     """Import every row of a catalog file (or of a directory of them), committing per row.
@@ -199,31 +191,24 @@ def catalog_import(
     rows = list(catalog_rows(path=path, format=format_name, images_dir=images_dir))
     summary = ImportSummary(path=path, format=format_name, dry_run=dry_run, total=len(rows))
     owners: dict[str, RowSource] = {}
-    client = http_client if http_client is not None else httpx.Client(timeout=IMAGE_URL_TIMEOUT)
-    try:
-        for parsed in rows:
-            first = (
-                owners.setdefault(parsed.external_id, parsed.source) if parsed.external_id else None
-            )
-            if parsed.source.number <= start_at:
-                summary.skipped += 1
-            elif parsed.data is None:
-                _fail(summary, parsed, parsed.error)
-            elif first is not None and first != parsed.source:
-                _fail(summary, parsed, f"duplicate external_id: already in {first.describe()}")
+    for parsed in rows:
+        first = owners.setdefault(parsed.external_id, parsed.source) if parsed.external_id else None
+        if parsed.source.number <= start_at:
+            summary.skipped += 1
+        elif parsed.data is None:
+            _fail(summary, parsed, parsed.error)
+        elif first is not None and first != parsed.source:
+            _fail(summary, parsed, f"duplicate external_id: already in {first.describe()}")
+        else:
+            try:
+                outcome, images_added = _import_row(parsed.data, dry_run=dry_run)
+            except RowError as exc:
+                _fail(summary, parsed, str(exc))
             else:
-                try:
-                    outcome, images_added = _import_row(parsed.data, dry_run=dry_run, client=client)
-                except RowError as exc:
-                    _fail(summary, parsed, str(exc))
-                else:
-                    setattr(summary, outcome, getattr(summary, outcome) + 1)
-                    summary.images_added += images_added
-            if progress is not None:
-                progress(parsed.source.number, summary.total)
-    finally:
-        if http_client is None:
-            client.close()
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
+                summary.images_added += images_added
+        if progress is not None:
+            progress(parsed.source.number, summary.total)
     return summary
 
 
@@ -295,10 +280,10 @@ def _default_images_dir(file: Path, format: str) -> Path:
 # --- writing one row --------------------------------------------------------------------------
 
 
-def _import_row(data: RowData, *, dry_run: bool, client: httpx.Client) -> tuple[Outcome, int]:
+def _import_row(data: RowData, *, dry_run: bool) -> tuple[Outcome, int]:
     """Write one row; returns ("created" | "updated" | "unchanged", images added)."""
     _check_fields(data)
-    images = _unique_images([load_image(source, client=client) for source in data.images])
+    images = _unique_images([load_image(source) for source in data.images])
     item = Item.objects.filter(external_id=data.external_id).first()
     try:
         if item is None:
@@ -381,14 +366,11 @@ def _validation_message(exc: ValidationError) -> str:
 # --- images -----------------------------------------------------------------------------------
 
 
-def load_image(source: ImageSource, *, client: httpx.Client | None = None) -> ValidatedImage:
+def load_image(source: ImageSource) -> ValidatedImage:
     """Read (a file) or fetch (a URL) one image and validate it; RowError says what is wrong."""
-    if source.url is not None:
-        try:
-            data = fetch_image_url(source.url, client=client)
-        except ImageFetchError as exc:
-            raise RowError(f"Image {source.reference}: {exc}") from exc
-    else:
+    try:
+        if source.url is not None:
+            return image_from_url(source.url)
         if source.path is None or not source.path.is_file():
             raise RowError(f"Image file {source.reference} not found.")
         try:
@@ -396,73 +378,9 @@ def load_image(source: ImageSource, *, client: httpx.Client | None = None) -> Va
                 data = file.read(settings.SEARCHAPP_MAX_IMAGE_BYTES + 1)
         except OSError as exc:
             raise RowError(f"Image file {source.reference} cannot be read ({exc}).") from exc
-    try:
         return image_from_bytes(data)
     except ValidationError as exc:
         raise RowError(f"Image {source.reference}: {' '.join(exc.messages)}") from exc
-
-
-def check_image_url(url: str) -> httpx.URL:
-    """Vet a URL before it is requested: the first one and every redirect target.
-
-    This is the seam where requests to private and loopback addresses get refused.
-    """
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise ImageFetchError(f"not a valid URL ({exc}).") from exc
-    if parsed.scheme not in IMAGE_URL_SCHEMES:
-        raise ImageFetchError("only http and https URLs are fetched.")
-    if not parsed.host:
-        raise ImageFetchError("the URL has no host.")
-    return parsed
-
-
-def fetch_image_url(url: str, *, client: httpx.Client | None = None) -> bytes:
-    """GET an image: at most IMAGE_URL_MAX_REDIRECTS redirects, an image/* content type, and
-    never more than one byte over SEARCHAPP_MAX_IMAGE_BYTES read. Raises ImageFetchError."""
-    max_bytes = settings.SEARCHAPP_MAX_IMAGE_BYTES
-    target = check_image_url(url)
-    http = client if client is not None else httpx.Client(timeout=IMAGE_URL_TIMEOUT)
-    try:
-        for _ in range(IMAGE_URL_MAX_REDIRECTS + 1):
-            with http.stream(
-                "GET",
-                target,
-                follow_redirects=False,
-                timeout=IMAGE_URL_TIMEOUT,
-                headers={"Accept": "image/*"},
-            ) as response:
-                if response.is_redirect:
-                    target = check_image_url(str(target.join(response.headers["location"])))
-                    continue
-                return _read_image_response(response, max_bytes=max_bytes)
-        raise ImageFetchError(f"more than {IMAGE_URL_MAX_REDIRECTS} redirects.")
-    except httpx.TimeoutException as exc:
-        raise ImageFetchError(f"timed out ({type(exc).__name__}).") from exc
-    except httpx.HTTPError as exc:
-        raise ImageFetchError(f"the request failed ({exc}).") from exc
-    finally:
-        if client is None:
-            http.close()
-
-
-def _read_image_response(response: httpx.Response, *, max_bytes: int) -> bytes:
-    if response.status_code != 200:
-        raise ImageFetchError(f"HTTP {response.status_code} {response.reason_phrase}.".strip())
-    content_type = response.headers.get("content-type", "")
-    if not content_type.split(";")[0].strip().lower().startswith("image/"):
-        raise ImageFetchError(f"the content type is {content_type or 'missing'}, not image/*.")
-    limit = f"the image is larger than the limit of {max_bytes:,} bytes."
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise ImageFetchError(limit)
-    data = bytearray()
-    for chunk in response.iter_bytes():
-        data.extend(chunk)
-        if len(data) > max_bytes:
-            raise ImageFetchError(limit)
-    return bytes(data)
 
 
 # --- reading formats --------------------------------------------------------------------------
@@ -833,9 +751,7 @@ def _image_source(reference: str, images_dir: Path) -> ImageSource:
     reference = reference.strip()
     _check_string(reference, "image")
     if _is_url(reference):
-        if reference.split(":", 1)[0].lower() not in IMAGE_URL_SCHEMES:
-            raise RowError(f"Image {reference}: only http and https URLs are fetched.")
-        return ImageSource(reference=reference, url=reference)
+        return ImageSource(reference=reference, url=reference)  # refused or fetched at import
     base = images_dir.resolve()
     path = (base / reference).resolve()
     if not path.is_relative_to(base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -46,6 +47,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma list of IP networks (CIDR; a bare address is a network of one), normalised."""
+    networks = []
+    for part in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {part!r} is not an IP network ({exc})") from exc
+    return networks
 
 
 def database_from_url(url: str) -> dict[str, Any]:

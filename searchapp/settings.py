@@ -19,6 +19,7 @@ from searchapp.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
 )
 
@@ -197,6 +198,11 @@ WHITENOISE_USE_FINDERS = True  # static files work without collectstatic
 SEARCHAPP_MAX_IMAGE_PIXELS = env_int("SEARCHAPP_MAX_IMAGE_PIXELS", 16_000_000)
 SEARCHAPP_MAX_IMAGE_BYTES = env_int("SEARCHAPP_MAX_IMAGE_BYTES", 20 * 1024 * 1024)
 SEARCHAPP_MAX_IMAGES_PER_ITEM = env_int("SEARCHAPP_MAX_IMAGES_PER_ITEM", 20)
+# Image URLs (imports, the API, search) are fetched by searchapp.urlfetch: public addresses
+# only, unless an operator opens chosen networks here (an internal image host, as CIDRs).
+SEARCHAPP_URL_FETCH_ALLOWED_NETWORKS = env_networks("SEARCHAPP_URL_FETCH_ALLOWED_NETWORKS")
+# Seconds one fetch may take in all: connecting, redirects and reading the body.
+SEARCHAPP_URL_FETCH_TIMEOUT = env_int("SEARCHAPP_URL_FETCH_TIMEOUT", 30)
 # Base64 data URLs in JSON bodies: room for one image at the byte limit plus the fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "SEARCHAPP_MAX_REQUEST_BYTES", SEARCHAPP_MAX_IMAGE_BYTES * 4 // 3 + 1024 * 1024

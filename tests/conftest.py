@@ -4,6 +4,7 @@ PostgreSQL (pgvector) and Redis that searchapp starts; nothing is faked but outb
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ from django.contrib.auth.models import Permission, User
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.http_servers import LocalServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -203,3 +206,55 @@ def celery_worker(
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --- image URLs: real HTTP servers on loopback, and the fetcher's resolver --------------------
+
+
+@pytest.fixture
+def url_servers(settings: Any) -> Iterator[tuple[LocalServer, LocalServer]]:
+    """Two real HTTP servers on the same port: one on 127.0.0.2, the internal image host the
+    operator allowed (SEARCHAPP_URL_FETCH_ALLOWED_NETWORKS), and one on 127.0.0.1, which is
+    still refused and must never see a request."""
+    settings.SEARCHAPP_URL_FETCH_ALLOWED_NETWORKS = ["127.0.0.2/32"]
+    for _ in range(20):
+        allowed = LocalServer("127.0.0.2")
+        try:
+            refused = LocalServer("127.0.0.1", allowed.port)
+        except OSError:  # that port is taken on 127.0.0.1: try another
+            allowed.close()
+            continue
+        try:
+            yield allowed, refused
+        finally:
+            allowed.close()
+            refused.close()
+        return
+    raise RuntimeError("found no port free on both 127.0.0.1 and 127.0.0.2")
+
+
+@pytest.fixture
+def image_server(url_servers: tuple[LocalServer, LocalServer]) -> LocalServer:
+    return url_servers[0]
+
+
+@pytest.fixture
+def loopback_server(url_servers: tuple[LocalServer, LocalServer]) -> LocalServer:
+    return url_servers[1]
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The fetcher's resolver (searchapp.urlfetch.resolve_host), answering from this table:
+    name -> addresses. Names not in it do not resolve."""
+    from searchapp import urlfetch
+
+    table: dict[str, list[str]] = {}
+
+    def resolve(host: str, port: int) -> list[urlfetch.IPAddress]:
+        if host not in table:
+            raise urlfetch.UrlFetchError(f"the name {host} cannot be resolved (test DNS).")
+        return [ipaddress.ip_address(address) for address in table[host]]
+
+    monkeypatch.setattr(urlfetch, "resolve_host", resolve)
+    return table

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import ValidatedImage, image_from_bytes, image_from_data_url, image_from_file
+from catalog.images import ValidatedImage, image_from_data_url, image_from_file, image_from_url
+
+# "http://...", "ftp://...": a URL to fetch (or refuse), not a data URL.
+_URL_WITH_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @extend_schema_field(
@@ -16,20 +21,36 @@ from catalog.images import ValidatedImage, image_from_bytes, image_from_data_url
         "oneOf": [
             {"type": "string", "format": "binary", "description": "a multipart file"},
             {"type": "string", "description": "a data URL: data:image/png;base64,..."},
+            {
+                "type": "string",
+                "format": "uri",
+                "description": (
+                    "an http(s) URL of an image, fetched now: public addresses only, "
+                    "unless the operator allows a network"
+                ),
+            },
         ]
     }
 )
 class ImageInputField(serializers.Field):
-    """An image given as a multipart file or as a base64 data URL, validated on the way in."""
+    """An image given as a multipart file, a base64 data URL, or a URL fetched now through
+    the guarded fetcher (catalog.images.image_from_url); validated on the way in. Where the
+    image goes (stored on an item, or only held for one search) is the caller's business."""
 
     default_error_messages = {
-        "invalid": "Expected an image file or a data URL (data:image/png;base64,...).",
+        "invalid": (
+            "Expected an image file, a data URL (data:image/png;base64,...) "
+            "or an http(s) URL of an image."
+        ),
     }
 
     def to_internal_value(self, data: Any) -> ValidatedImage:
         try:
             if isinstance(data, str):
-                return image_from_data_url(data.strip())
+                value = data.strip()
+                if _URL_WITH_SCHEME.match(value):
+                    return image_from_url(value)  # refuses every scheme but http(s)
+                return image_from_data_url(value)
             if hasattr(data, "read"):
                 return image_from_file(
                     data, declared_content_type=getattr(data, "content_type", None)
@@ -42,29 +63,17 @@ class ImageInputField(serializers.Field):
         raise NotImplementedError("ImageInputField is write-only")
 
 
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "string", "format": "binary", "description": "a multipart file"},
-            {"type": "string", "description": "a data URL or an http(s) URL of an image"},
-        ]
-    }
-)
-class QueryImageField(ImageInputField):
-    """A query image: a multipart file, a data URL, or an http(s) URL fetched now. It is
-    only held in memory for this search, never stored."""
+class ImageListField(serializers.ListField):
+    """An item's images, each an ImageInputField. More than an item may hold is refused
+    before any of them is decoded or fetched."""
 
-    def to_internal_value(self, data: Any) -> ValidatedImage:
-        if isinstance(data, str) and data.strip().lower().startswith(("http://", "https://")):
-            from catalog.importers import ImageFetchError, fetch_image_url
+    child = ImageInputField()
 
-            try:
-                return image_from_bytes(fetch_image_url(data.strip()))
-            except ImageFetchError as exc:
-                raise serializers.ValidationError(f"Could not fetch the image: {exc}") from exc
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError(exc.messages) from exc
-        return super().to_internal_value(data)
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        limit = settings.SEARCHAPP_MAX_IMAGES_PER_ITEM
+        if len(data) > limit:
+            raise serializers.ValidationError(f"An item may have at most {limit} images.")
+        return super().run_child_validation(data)
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

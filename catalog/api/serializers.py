@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from catalog.api.fields import AttributesField, ImageInputField, QueryImageField
+from catalog.api.fields import AttributesField, ImageInputField, ImageListField
 from catalog.models import Item, ItemImage
 from catalog.search import ItemFilter, ItemQuery, SearchHit, SearchMode, SearchResults, Skipped
 from catalog.selectors import ITEM_ORDERINGS
@@ -64,7 +64,7 @@ class ItemCreateInputSerializer(serializers.Serializer[Any]):
     price = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
     attributes = AttributesField(required=False, default=dict)
     is_active = serializers.BooleanField(required=False, default=True)
-    images = serializers.ListField(child=ImageInputField(), required=False, default=list)
+    images = ImageListField(required=False, default=list)
 
 
 class ItemUpdateInputSerializer(serializers.Serializer[Any]):
@@ -134,7 +134,7 @@ class SearchInputSerializer(serializers.Serializer[Any]):
         required=False, allow_blank=True, default="", max_length=1000
     )
     negative_weight = serializers.FloatField(required=False, default=0.5, min_value=0, max_value=10)
-    image = QueryImageField(required=False, allow_null=True, default=None)
+    image = ImageInputField(required=False, allow_null=True, default=None)  # never stored
     image_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
     item_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
     item_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)

@@ -91,8 +91,10 @@ class ItemListApi(CatalogApi):
     @extend_schema(
         summary="Create an item",
         description=(
-            "JSON with images as base64 data URLs, or multipart/form-data with one or more "
-            "`images` files (and `attributes` as a JSON string). Needs catalog.add_item."
+            "JSON with `images` as base64 data URLs or http(s) image URLs, or "
+            "multipart/form-data with one or more `images` files or URLs (and `attributes` as "
+            "a JSON string). URLs are fetched now, from public hosts only; a URL that is "
+            "refused or fails is a 400 and nothing is stored. Needs catalog.add_item."
         ),
         request=ItemCreateInputSerializer,
         responses={201: ItemOutputSerializer},
@@ -127,16 +129,17 @@ class ItemDetailApi(CatalogApi):
 
     def _update(self, request: Request, item_id: int, *, partial: bool) -> Response:
         item = self.get_item(request, item_id)
-        serializer_class = ItemUpdateInputSerializer if partial else ItemCreateInputSerializer
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        changes: dict[str, Any] = dict(serializer.validated_data)
-        images = changes.pop("images", None)
-        if images:
+        if isinstance(request.data, dict) and request.data.get("images"):
+            # Refused before validation: no image is decoded, and no URL fetched, in vain.
             return Response(
                 {"detail": "Add images with POST /api/v1/items/{id}/images/."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        serializer_class = ItemUpdateInputSerializer if partial else ItemCreateInputSerializer
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes: dict[str, Any] = dict(serializer.validated_data)
+        changes.pop("images", None)
         services.item_update(item=item, **changes)
         return self.item_response(request, item)
 
@@ -159,7 +162,11 @@ class ItemImageListApi(CatalogApi):
 
     @extend_schema(
         summary="Add an image to an item",
-        description="multipart `image` file or JSON `image` data URL. Needs catalog.change_item.",
+        description=(
+            "multipart `image` file, or JSON `image` as a data URL or an http(s) image URL "
+            "(fetched now, from public hosts only; refused or failed: 400, nothing stored). "
+            "Needs catalog.change_item."
+        ),
         request=ItemImageInputSerializer,
         responses={201: ItemImageOutputSerializer, 200: ItemImageOutputSerializer},
     )

@@ -3,28 +3,21 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.importers import (
-    ImageFetchError,
-    ImportSummary,
-    catalog_import,
-    catalog_rows,
-    fetch_image_url,
-)
+from catalog.importers import ImportSummary, catalog_import, catalog_rows
 from catalog.management.commands.import_catalog import ProgressBar
 from catalog.models import Item, ItemImage
 from tests.conftest import make_image_bytes
+from tests.http_servers import LocalServer, redirect, respond
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -314,118 +307,56 @@ def test_a_bad_new_image_leaves_the_stored_item_as_it_was(catalog_csv: Path, set
 # --- image URLs -------------------------------------------------------------------------------
 
 
-def mock_client(handler: Any) -> httpx.Client:
-    return httpx.Client(transport=httpx.MockTransport(handler))
-
-
-def test_fetch_image_url_returns_the_bytes() -> None:
-    requests: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        if request.url.path == "/old":
-            return httpx.Response(301, headers={"location": "/new.png"})
-        return httpx.Response(200, headers={"content-type": "image/png"}, content=RED)
-
-    assert fetch_image_url("https://cdn.example.com/old", client=mock_client(handler)) == RED
-    assert [str(r.url) for r in requests] == [
-        "https://cdn.example.com/old",
-        "https://cdn.example.com/new.png",
-    ]
-    assert requests[0].headers["accept"] == "image/*"
-
-
-@pytest.mark.parametrize(
-    "response,reason",
-    [
-        (httpx.Response(404), "HTTP 404 Not Found."),
-        (
-            httpx.Response(200, headers={"content-type": "text/html"}, content=b"<html>"),
-            "the content type is text/html, not image/*.",
-        ),
-        (httpx.Response(200, content=RED), "the content type is missing, not image/*."),
-        (
-            httpx.Response(200, headers={"content-type": "image/png", "content-length": "5000"}),
-            "the image is larger than the limit of 1,000 bytes.",
-        ),
-    ],
-    ids=["404", "html", "no-content-type", "declared-too-large"],
-)
-def test_fetch_image_url_refuses(settings: Any, response: httpx.Response, reason: str) -> None:
-    settings.SEARCHAPP_MAX_IMAGE_BYTES = 1000
-    with pytest.raises(ImageFetchError) as exc:
-        fetch_image_url("http://example.com/a.png", client=mock_client(lambda _: response))
-    assert str(exc.value) == reason
-
-
-def test_fetch_image_url_stops_reading_past_the_limit(settings: Any) -> None:
-    settings.SEARCHAPP_MAX_IMAGE_BYTES = 1000
-    sent: list[int] = []
-
-    def endless() -> Iterator[bytes]:
-        for _ in range(1000):
-            sent.append(400)
-            yield b"x" * 400
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "image/png"}, content=endless())
-
-    with pytest.raises(ImageFetchError, match="larger than the limit of 1,000 bytes"):
-        fetch_image_url("http://example.com/big.png", client=mock_client(handler))
-    assert sum(sent) <= 1200  # streamed: stopped at the first chunk past the limit
-
-
-def test_fetch_image_url_gives_up_on_a_redirect_loop() -> None:
-    hops: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        hops.append(request.url.path)
-        other = "/b" if request.url.path == "/a" else "/a"
-        return httpx.Response(302, headers={"location": other})
-
-    with pytest.raises(ImageFetchError, match="more than 3 redirects"):
-        fetch_image_url("http://example.com/a", client=mock_client(handler))
-    assert hops == ["/a", "/b", "/a", "/b"]
-
-
-def test_fetch_image_url_checks_every_redirect_target() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(302, headers={"location": "file:///etc/passwd"})
-
-    with pytest.raises(ImageFetchError, match="only http and https"):
-        fetch_image_url("http://example.com/a", client=mock_client(handler))
-
-
-def test_fetch_image_url_reports_timeouts() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow", request=request)
-
-    with pytest.raises(ImageFetchError, match="timed out"):
-        fetch_image_url("http://example.com/a.png", client=mock_client(handler))
-
-
-def test_import_fetches_image_urls_and_fails_rows_whose_url_fails(
-    tmp_path: Path, settings: Any
+def test_import_fetches_image_urls_and_skips_rows_whose_url_is_refused_or_fails(
+    tmp_path: Path,
+    settings: Any,
+    image_server: LocalServer,
+    loopback_server: LocalServer,
+    dns: dict[str, list[str]],
 ) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/ok.jpg":
-            return httpx.Response(200, headers={"content-type": "image/jpeg"}, content=BLUE)
-        return httpx.Response(404)
-
-    path = write_csv(
-        tmp_path / "c.csv",
-        [
-            ["a", "From the web", "", "", "1", "https://cdn.example.com/ok.jpg"],
-            ["b", "Gone", "", "", "1", "https://cdn.example.com/gone.jpg"],
-        ],
-    )
-    summary = catalog_import(path=path, http_client=mock_client(handler))
-    assert summary.created == 1
-    assert [(f.row, f.reason) for f in summary.failures] == [
-        (2, "Image https://cdn.example.com/gone.jpg: HTTP 404 Not Found.")
+    """Through the guarded fetcher (tests/searchapp/test_urlfetch.py has every rule): the
+    allowed internal host is fetched; loopback, private and metadata addresses, names that
+    resolve to them and redirects to them fail their row, and nothing of the row is stored."""
+    dns["cdn.internal"] = ["127.0.0.2"]
+    dns["evil.example"] = ["10.0.0.8"]
+    image_server.routes["/ok.jpg"] = respond(BLUE, content_type="image/jpeg")
+    image_server.routes["/hop.png"] = redirect(loopback_server.url("/red.png"))
+    image_server.routes["/page.png"] = respond(b"<html>not an image</html>")
+    loopback_server.routes["/red.png"] = respond(RED)
+    rows = [
+        ["a", "From the web", "", "", "1", image_server.url("/ok.jpg", host="cdn.internal")],
+        ["b", "Gone", "", "", "1", image_server.url("/gone.jpg")],
+        ["c", "Loopback", "", "", "1", loopback_server.url("/red.png")],
+        ["d", "Decimal", "", "", "1", loopback_server.url("/red.png", host="2130706433")],
+        ["e", "Resolves", "", "", "1", "http://evil.example/red.png"],
+        ["f", "Redirect", "", "", "1", image_server.url("/hop.png")],
+        ["g", "Metadata", "", "", "1", "http://169.254.169.254/latest/meta-data/"],
+        ["h", "Scheme", "", "", "1", "file:///etc/passwd"],
+        ["i", "Html", "", "", "1", image_server.url("/page.png")],
     ]
+    summary = catalog_import(path=write_csv(tmp_path / "c.csv", rows))
+    assert summary.created == 1
+    fetch_failed = "Could not fetch the image:"
+    assert [(f.external_id, f.reason) for f in summary.failures] == [
+        ("b", f"Image {rows[1][5]}: {fetch_failed} HTTP 404 Not Found."),
+        ("c", f"Image {rows[2][5]}: {fetch_failed} 127.0.0.1 is a loopback address; "
+              "only public addresses are fetched."),
+        ("d", f"Image {rows[3][5]}: {fetch_failed} 2130706433 is 127.0.0.1, which is a "
+              "loopback address; only public addresses are fetched."),
+        ("e", f"Image {rows[4][5]}: {fetch_failed} evil.example resolves to 10.0.0.8, a "
+              "private address; only public addresses are fetched."),
+        ("f", f"Image {rows[5][5]}: {fetch_failed} 127.0.0.1 is a loopback address; "
+              "only public addresses are fetched."),
+        ("g", f"Image {rows[6][5]}: {fetch_failed} 169.254.169.254 is a link-local address; "
+              "only public addresses are fetched."),
+        ("h", f"Image {rows[7][5]}: {fetch_failed} only http and https URLs are fetched."),
+        ("i", f"Image {rows[8][5]}: {fetch_failed} the content is not a JPEG, PNG, WebP or "
+              "GIF image."),
+    ]  # fmt: skip
+    assert list(Item.objects.values_list("external_id", flat=True)) == ["a"]
     assert Item.objects.get().images.get().content_type == "image/jpeg"
     assert len(stored_files(settings)) == 1
+    assert loopback_server.seen == []
 
 
 # --- options, command, progress ---------------------------------------------------------------

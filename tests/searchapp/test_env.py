@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from searchapp.env import database_from_url, env_bool, env_int
+from searchapp.env import database_from_url, env_bool, env_int, env_networks
 
 
 def test_database_url_parsing() -> None:
@@ -30,3 +30,17 @@ def test_typed_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
         env_bool("X_BOOL")
     with pytest.raises(ImproperlyConfigured):
         env_int("X_INT", 0)
+
+
+def test_networks_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert env_networks("X_NETWORKS") == []
+    monkeypatch.setenv("X_NETWORKS", " 10.20.0.0/16, 127.0.0.2 ,fd00:1::/64,192.168.1.7/24,")
+    assert env_networks("X_NETWORKS") == [
+        "10.20.0.0/16",
+        "127.0.0.2/32",
+        "fd00:1::/64",
+        "192.168.1.0/24",
+    ]
+    monkeypatch.setenv("X_NETWORKS", "10.0.0.0/8,intranet")
+    with pytest.raises(ImproperlyConfigured, match="'intranet' is not an IP network"):
+        env_networks("X_NETWORKS")

@@ -15,6 +15,7 @@ from catalog import services
 from catalog.images import image_from_bytes
 from catalog.models import Item, ItemImage
 from tests.conftest import make_image_bytes
+from tests.http_servers import LocalServer, redirect, respond
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ITEMS = "/api/v1/items/"
@@ -212,6 +213,134 @@ def test_image_subresource(curator_client: APIClient, anon_client: APIClient) ->
     assert curator_client.delete(f"{url}{created.json()['id']}/").status_code == 404
 
 
+# --- images by URL: fetched now through the guarded fetcher -------------------------------------
+
+RED = make_image_bytes("PNG", color=(200, 30, 30))
+BLUE = make_image_bytes("JPEG", color=(20, 30, 200))
+
+
+def test_create_with_image_urls(
+    curator_client: APIClient, image_server: LocalServer, dns: dict[str, list[str]]
+) -> None:
+    dns["cdn.internal"] = ["127.0.0.2"]
+    image_server.routes["/red.png"] = respond(RED)
+    image_server.routes["/blue.jpg"] = respond(BLUE, content_type="image/jpeg")
+    image_server.routes["/old"] = redirect("/blue.jpg")
+    payload = {
+        "external_id": "web",
+        "title": "From the web",
+        "images": [
+            image_server.url("/red.png"),
+            image_server.url("/old", host="cdn.internal"),
+            data_url(make_image_bytes("GIF"), "image/gif"),
+        ],
+    }
+    response = curator_client.post(ITEMS, payload, format="json")
+    assert response.status_code == 201, response.content
+    images = response.json()["images"]
+    assert [i["content_type"] for i in images] == ["image/png", "image/jpeg", "image/gif"]
+    assert [i["sha256"] for i in images[:2]] == [
+        image_from_bytes(RED).sha256,
+        image_from_bytes(BLUE).sha256,
+    ]
+    assert [(seen.path, seen.headers["accept"]) for seen in image_server.seen] == [
+        ("/red.png", "image/*"),
+        ("/old", "image/*"),
+        ("/blue.jpg", "image/*"),
+    ]
+    multipart = curator_client.post(
+        ITEMS,
+        {
+            "external_id": "mp-url",
+            "title": "Multipart URL",
+            "images": [image_server.url("/red.png")],
+        },
+        format="multipart",
+    )
+    assert multipart.status_code == 201, multipart.content
+    assert multipart.json()["images"][0]["sha256"] == image_from_bytes(RED).sha256
+
+
+REFUSED_IMAGE_URLS = {
+    "loopback": ("http://127.0.0.1:{port}/red.png", "127.0.0.1 is a loopback address"),
+    "decimal": ("http://2130706433:{port}/red.png", "which is a loopback address"),
+    "mapped": ("http://[::ffff:127.0.0.1]:{port}/red.png", "which is a loopback address"),
+    "localhost": ("http://localhost:{port}/red.png", "localhost names this machine"),
+    "metadata": ("http://169.254.169.254/latest/meta-data/", "a link-local address"),
+    "private name": ("http://evil.example/red.png", "resolves to 10.0.0.8, a private address"),
+    "redirect": ("http://127.0.0.2:{port}/hop", "127.0.0.1 is a loopback address"),
+    "scheme": ("file:///etc/passwd", "only http and https URLs are fetched"),
+    "html": ("http://127.0.0.2:{port}/page", "the content type is text/html, not image/*"),
+    "html as png": ("http://127.0.0.2:{port}/page.png", "not a JPEG, PNG, WebP or GIF image"),
+    "too large": ("http://127.0.0.2:{port}/huge.png", "larger than the limit of 2,000 bytes"),
+    "gone": ("http://127.0.0.2:{port}/gone.png", "HTTP 404 Not Found"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_IMAGE_URLS))
+def test_create_with_a_refused_image_url_is_a_400_and_stores_nothing(
+    case: str,
+    curator_client: APIClient,
+    settings,
+    image_server: LocalServer,
+    loopback_server: LocalServer,
+    dns: dict[str, list[str]],
+) -> None:
+    settings.SEARCHAPP_MAX_IMAGE_BYTES = 2000
+    dns["evil.example"] = ["10.0.0.8"]
+    loopback_server.routes["/red.png"] = respond(RED)
+    image_server.routes["/red.png"] = respond(RED)
+    image_server.routes["/hop"] = redirect(loopback_server.url("/red.png"))
+    image_server.routes["/page"] = respond(b"<html></html>", content_type="text/html")
+    image_server.routes["/page.png"] = respond(b"<html><body>hi</body></html>")
+    image_server.routes["/huge.png"] = respond(RED + b"\0" * 5000)
+    url, reason = REFUSED_IMAGE_URLS[case]
+    images = [image_server.url("/red.png"), url.format(port=image_server.port)]
+    response = curator_client.post(
+        ITEMS, {"external_id": "bad", "title": "Bad", "images": images}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["detail"].startswith("images[1]: Could not fetch the image: "), body
+    assert reason in body["detail"] and reason in body["errors"]["images"]["1"][0]
+    assert nothing_stored(settings)
+    assert loopback_server.seen == []
+
+
+def test_more_image_urls_than_an_item_may_hold_are_refused_before_fetching(
+    curator_client: APIClient, settings, image_server: LocalServer
+) -> None:
+    settings.SEARCHAPP_MAX_IMAGES_PER_ITEM = 2
+    image_server.routes["/red.png"] = respond(RED)
+    images = [image_server.url(f"/red.png?{n}") for n in range(3)]
+    response = curator_client.post(
+        ITEMS, {"external_id": "many", "title": "Many", "images": images}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "images: An item may have at most 2 images."
+    assert image_server.seen == [] and nothing_stored(settings)
+
+
+def test_image_subresource_by_url(
+    curator_client: APIClient, image_server: LocalServer, loopback_server: LocalServer
+) -> None:
+    item = make_item("img-url")
+    url = f"{ITEMS}{item.pk}/images/"
+    image_server.routes["/red.png"] = respond(RED)
+    loopback_server.routes["/red.png"] = respond(RED)
+    created = curator_client.post(url, {"image": image_server.url("/red.png")}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["sha256"] == image_from_bytes(RED).sha256
+    refused = curator_client.post(url, {"image": loopback_server.url("/red.png")}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == (
+        "image: Could not fetch the image: 127.0.0.1 is a loopback address; "
+        "only public addresses are fetched."
+    )
+    assert item.images.count() == 1 and ItemImage.objects.count() == 1
+    assert loopback_server.seen == []
+
+
 # --- bad input: a clear 4xx with a JSON message, nothing stored ------------------------------
 
 
@@ -340,15 +469,23 @@ def test_wrong_content_type_and_malformed_json(curator_client: APIClient, settin
     assert nothing_stored(settings)
 
 
-def test_put_with_images_is_refused(curator_client: APIClient) -> None:
+def test_put_and_patch_with_images_are_refused_without_fetching(
+    curator_client: APIClient, image_server: LocalServer
+) -> None:
     item = make_item("p")
-    response = curator_client.put(
-        f"{ITEMS}{item.pk}/",
-        {"external_id": "p", "title": "P", "images": [data_url(make_image_bytes())]},
-        format="json",
-    )
-    assert response.status_code == 400 and "/images/" in response.json()["detail"]
-    assert item.images.count() == 0
+    image_server.routes["/red.png"] = respond(RED)
+    for method, images in [
+        ("put", [data_url(make_image_bytes())]),
+        ("put", [image_server.url("/red.png")]),
+        ("patch", [image_server.url("/red.png")]),
+    ]:
+        response = getattr(curator_client, method)(
+            f"{ITEMS}{item.pk}/",
+            {"external_id": "p", "title": "P", "images": images},
+            format="json",
+        )
+        assert response.status_code == 400 and "/images/" in response.json()["detail"]
+    assert item.images.count() == 0 and image_server.seen == []
 
 
 def test_unknown_item_is_404_json(anon_client: APIClient) -> None:

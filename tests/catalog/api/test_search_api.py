@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -24,6 +23,7 @@ from embeddings.models import Embedding, EmbeddingSpace
 from tests.catalog.test_search import PROVIDERS, at_angle
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
+from tests.http_servers import LocalServer, redirect, respond
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/v1/search/"
@@ -143,21 +143,54 @@ def test_post_multipart_with_an_image_file_is_not_stored(settings: Any) -> None:
     assert sorted(p.name for p in (settings.MEDIA_ROOT).rglob("*")) == before
 
 
-def test_image_url_query_is_fetched(monkeypatch: pytest.MonkeyPatch) -> None:
-    import catalog.importers as importers
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert str(request.url) == "https://images.example/red.png"
-        return httpx.Response(200, headers={"content-type": "image/png"}, content=IMAGE)
-
-    real_client = httpx.Client
-    monkeypatch.setattr(
-        importers.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(handler))
-    )
+def test_image_url_query_is_fetched_from_the_allowed_host_and_not_stored(
+    image_server: LocalServer, settings: Any
+) -> None:
+    image_server.routes["/red.png"] = respond(IMAGE)
     response = APIClient().post(
-        URL, {"image": "https://images.example/red.png", "mode": "semantic"}, format="json"
+        URL, {"image": image_server.url("/red.png"), "mode": "semantic"}, format="json"
     )
     assert names(response)[0] == "Red mug"
+    assert [seen.path for seen in image_server.seen] == ["/red.png"]
+    assert image_server.seen[0].headers["accept"] == "image/*"
+    assert Item.objects.count() == 4 and not any(
+        path.name.startswith(hashlib.sha256(IMAGE).hexdigest())
+        for path in settings.MEDIA_ROOT.rglob("*")
+    )
+
+
+@pytest.mark.parametrize(
+    "url,reason",
+    [
+        ("http://127.0.0.1:{port}/red.png", "127.0.0.1 is a loopback address"),
+        ("http://[::ffff:127.0.0.1]:{port}/red.png", "loopback address"),
+        ("http://0x7f.1:{port}/red.png", "0x7f.1 is 127.0.0.1, which is a loopback address"),
+        ("http://localhost:{port}/red.png", "localhost names this machine"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local address"),
+        ("http://evil.example/red.png", "evil.example resolves to 192.168.1.1, a private address"),
+        ("http://127.0.0.2:{port}/hop", "127.0.0.1 is a loopback address"),
+        ("gopher://127.0.0.1:{port}/", "only http and https URLs are fetched"),
+    ],
+)
+def test_image_url_query_to_a_refused_address_is_a_400(
+    url: str,
+    reason: str,
+    image_server: LocalServer,
+    loopback_server: LocalServer,
+    dns: dict[str, list[str]],
+) -> None:
+    dns["evil.example"] = ["192.168.1.1"]
+    loopback_server.routes["/red.png"] = respond(IMAGE)
+    image_server.routes["/hop"] = redirect(loopback_server.url("/red.png"))
+    for method in ("post", "get"):
+        response = getattr(APIClient(), method)(
+            URL, {"image": url.format(port=loopback_server.port), "mode": "semantic"}
+        )
+        assert response.status_code == 400, response.content
+        body = response.json()
+        assert body["detail"].startswith("image: Could not fetch the image: "), body
+        assert reason in body["detail"] and reason in body["errors"]["image"][0]
+    assert loopback_server.seen == []
 
 
 def test_similar_items(catalog: dict[str, Item]) -> None:
@@ -217,7 +250,7 @@ def test_inactive_items_are_hidden_from_anonymous_searchers(catalog: dict[str, I
         ({"text": "x", "filters": "red"}, "filters"),
         ({"image": "data:image/png;base64,@@@"}, "image"),
         ({"image": "data:text/html;base64,PGI+"}, "image"),
-        ({"image": "ftp://example.com/a.png"}, "image"),
+        ({"image": "ftp://example.com/a.png"}, "only http and https URLs are fetched"),
         ({"image": data_url(b"not an image at all")}, "image"),
         ({"text": "x" * 1001}, "text"),
         ({"text": ["a", "list"]}, "text"),
