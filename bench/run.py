@@ -38,7 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MODELS = ROOT.parent / "shared" / "models"
-BENCH_DB = "searchapp_bench"
+BENCH_DB = os.environ.get("SEARCHAPP_BENCH_DB", "searchapp_bench")
 DIMS = 512
 K = 10
 EF_SEARCH = (40, 100, 200)

@@ -10,15 +10,21 @@ A killed worker's lease runs out and the sweeper hands the work to another.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from pgvector.psycopg import register_vector
 
 from catalog.models import Item
 from embeddings.inputs import Source, item_sources, source_part, sources_sha256
@@ -318,7 +324,7 @@ def space_embed_items(
         todo = [s for s in sources if current.get((item.pk, s.image_id)) != s.sha256]
         work.append((item, sources, todo))
 
-    vectors_by_item: dict[int, list[tuple[Source, list[float]]]] = {}
+    vectors_by_item: dict[int, list[tuple[Source, npt.NDArray[np.float32]]]] = {}
     failed: dict[int, str] = {}
     inputs, owners = _inputs_for(work, failed)
     if inputs:
@@ -327,7 +333,7 @@ def space_embed_items(
             provider_usage_record(alias=space.provider_alias, usage=result.usage)
             report.provider_inputs += len(inputs)
             for (item_id, source), vector in zip(owners, result.vectors, strict=True):
-                vectors_by_item.setdefault(item_id, []).append((source, vector.tolist()))
+                vectors_by_item.setdefault(item_id, []).append((source, vector))
         except PermanentProviderError as exc:
             if len({item_id for item_id, _ in owners}) == 1:
                 failed[owners[0][0]] = str(exc)
@@ -346,7 +352,7 @@ def space_embed_items(
                     failed[item.pk] = str(exc)
                     continue
                 for (item_id, source), vector in zip(single_owners, result.vectors, strict=True):
-                    vectors_by_item.setdefault(item_id, []).append((source, vector.tolist()))
+                    vectors_by_item.setdefault(item_id, []).append((source, vector))
 
     for item_id, error in failed.items():
         _mark_failed(space, item_id, error)
@@ -384,75 +390,95 @@ def _inputs_for(
     return inputs, owners
 
 
-StoreResults = dict[int, tuple[list[Source], list[tuple[Source, list[float]]]]]
+StoreResults = dict[int, tuple[list[Source], list[tuple[Source, npt.NDArray[np.float32]]]]]
 
 
 def _store(space: EmbeddingSpace, results: StoreResults) -> int:
     """Store the vectors of a batch and mark those items ready, in one transaction. An item
     that changed while it was embedded is skipped: its state stays pending and the next
-    round embeds its new inputs. Returns how many items were stored."""
+    round embeds its new inputs. Returns how many items were stored.
+
+    A batch is a few statements whatever its size (set-based SQL over arrays): per-row ORM
+    updates cost more than the model itself for fast text encoders."""
     if not results:
         return 0
+    state_table = ItemEmbeddingState._meta.db_table
     with transaction.atomic():
-        states = {
-            state.item_id: state
-            for state in ItemEmbeddingState.objects.select_for_update()
+        locked = set(
+            ItemEmbeddingState.objects.select_for_update()
             .filter(space=space, item_id__in=list(results))
             .order_by("id")
-        }
-        items = Item.objects.filter(pk__in=list(states)).prefetch_related("images")
+            .values_list("item_id", flat=True)
+        )
+        items = Item.objects.filter(pk__in=list(locked)).prefetch_related("images")
         now = timezone.now()
         current = {item.pk: sources_sha256(_sources(item, space)) for item in items}
-        rows: list[Embedding] = []
-        stored: list[ItemEmbeddingState] = []
-        changed: list[ItemEmbeddingState] = []
-        obsolete = Q(pk__in=[])
+        rows: list[tuple[int, int, int | None, npt.NDArray[np.float32], str, datetime]] = []
+        stored: dict[int, str] = {}  # item id -> input sha256 of its stored sources
+        changed: list[int] = []
+        keep_items: list[int] = []  # (item, image or 0) pairs whose vectors stay
+        keep_images: list[int] = []
         for item_id, (sources, vectors) in results.items():
-            state = states.get(item_id)
-            if state is None or item_id not in current:
+            if item_id not in locked or item_id not in current:
                 continue  # deleted meanwhile
             embedded = sources_sha256(sources)
-            state.leased_until = None
-            state.updated_at = now  # bulk_update does not apply auto_now
             if current[item_id] != embedded:
-                changed.append(state)
+                changed.append(item_id)
                 continue
             rows.extend(
-                Embedding(space=space, item_id=item_id, image_id=source.image_id,
-                          vector=vector, input_sha256=source.sha256)
+                (space.pk, item_id, source.image_id, vector, source.sha256, now)
                 for source, vector in vectors
-            )  # fmt: skip
-            # Vectors of sources the item no longer has (an image removed, text dropped).
-            keep = Q(image_id__in=[s.image_id for s in sources if s.image_id is not None])
-            if any(s.is_text for s in sources):
-                keep |= Q(image__isnull=True)
-            obsolete |= Q(item_id=item_id) & ~keep
-            state.status = State.READY
-            state.input_sha256 = embedded
-            state.attempts = 0
-            state.last_error = ""
-            state.retryable = False
-            stored.append(state)
-        Embedding.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["space", "item", "image"],
-            update_fields=["vector", "input_sha256", "embedded_at"],
-        )
-        Embedding.objects.filter(space=space).filter(obsolete).delete()
-        ItemEmbeddingState.objects.bulk_update(
-            stored + changed,
-            [
-                "status",
-                "input_sha256",
-                "attempts",
-                "last_error",
-                "retryable",
-                "leased_until",
-                "updated_at",
-            ],
-        )
+            )
+            for source in sources:
+                keep_items.append(item_id)
+                keep_images.append(source.image_id or 0)
+            stored[item_id] = embedded
+        with connection.cursor() as cursor:
+            if rows:
+                _insert_vectors(rows)
+            if stored:
+                # Vectors of sources the items no longer have (an image removed, text dropped).
+                cursor.execute(
+                    f"DELETE FROM {Embedding._meta.db_table} e WHERE e.space_id = %s "  # noqa: S608
+                    "AND e.item_id = ANY(%s) AND (e.item_id, COALESCE(e.image_id, 0)) NOT IN "
+                    "(SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
+                    [space.pk, list(stored), keep_items, keep_images],
+                )
+                cursor.execute(
+                    f"UPDATE {state_table} s SET status = %s, input_sha256 = v.sha, "  # noqa: S608
+                    "attempts = 0, last_error = '', retryable = false, leased_until = NULL, "
+                    "updated_at = %s FROM unnest(%s::bigint[], %s::text[]) AS v(item_id, sha) "
+                    "WHERE s.space_id = %s AND s.item_id = v.item_id",
+                    [State.READY, now, list(stored), list(stored.values()), space.pk],
+                )
+            if changed:
+                cursor.execute(
+                    f"UPDATE {state_table} SET leased_until = NULL, updated_at = %s "  # noqa: S608
+                    "WHERE space_id = %s AND item_id = ANY(%s)",
+                    [now, space.pk, changed],
+                )
     return len(stored)
+
+
+def _insert_vectors(rows: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert (space, item, image, vector, sha256, time) rows with the vectors in pgvector's
+    binary format: no float-to-text round trip, one pipelined statement per row."""
+    raw = connection.connection
+    if raw not in _VECTOR_CONNECTIONS:  # the dumper is registered once per connection
+        register_vector(raw)
+        _VECTOR_CONNECTIONS.add(raw)
+    with psycopg.Cursor(raw) as cursor:  # server-side binding: %b sends binary
+        cursor.executemany(
+            f"INSERT INTO {Embedding._meta.db_table} "  # noqa: S608
+            "(space_id, item_id, image_id, vector, input_sha256, embedded_at) "
+            "VALUES (%s, %s, %s, %b, %s, %s) ON CONFLICT (space_id, item_id, image_id) "
+            "DO UPDATE SET vector = EXCLUDED.vector, input_sha256 = EXCLUDED.input_sha256, "
+            "embedded_at = EXCLUDED.embedded_at",
+            rows,
+        )
+
+
+_VECTOR_CONNECTIONS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _mark_failed(space: EmbeddingSpace, item_id: int, error: str) -> None:
