@@ -270,15 +270,19 @@ def space_embed_pending(
 
 
 def _release(space: EmbeddingSpace, item_ids: Iterable[int], *, error: str, give_up: bool) -> None:
+    """Hand a batch back after a transient failure, with the reason. ``attempts`` counts the
+    rounds that ended failed (a task and its retries), not each try: every item written
+    during an outage wakes a task that tries the whole pending batch, and counting those
+    tries would exhaust SEARCHAPP_EMBED_MAX_ATTEMPTS within one outage."""
     states = list(ItemEmbeddingState.objects.filter(space=space, item_id__in=list(item_ids)))
     now = timezone.now()
     for state in states:
         state.updated_at = now  # bulk_update does not apply auto_now
-        state.attempts += 1
         state.last_error = error[:2000]
         state.leased_until = None
         state.retryable = True
         if give_up:
+            state.attempts += 1
             state.status = State.FAILED
     ItemEmbeddingState.objects.bulk_update(
         states, ["attempts", "last_error", "leased_until", "retryable", "status", "updated_at"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 
 from embeddings import services
 from embeddings.models import EmbeddingSpace
@@ -19,7 +20,8 @@ from embeddings.providers.base import TransientProviderError
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
-    max_retries=5,
+    # After the last retry the batch is marked failed (retryable): the sweeper takes it up.
+    max_retries=settings.SEARCHAPP_EMBED_TASK_RETRIES,
 )
 def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
     space = EmbeddingSpace.objects.filter(pk=space_id, status__in=services.LIVE_STATUSES).first()

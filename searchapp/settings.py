@@ -137,6 +137,9 @@ SEARCHAPP_EMBED_BATCH_ITEMS = env_int("SEARCHAPP_EMBED_BATCH_ITEMS", 32)
 SEARCHAPP_EMBED_LEASE_SECONDS = env_int("SEARCHAPP_EMBED_LEASE_SECONDS", 600)
 SEARCHAPP_EMBED_RETRY_FAILED_AFTER = env_int("SEARCHAPP_EMBED_RETRY_FAILED_AFTER", 300)
 SEARCHAPP_EMBED_MAX_ATTEMPTS = env_int("SEARCHAPP_EMBED_MAX_ATTEMPTS", 20)
+# Retries of a wake-up task on a transient provider error (backoff 5 s, doubling, at most
+# 300 s) before its batch is marked failed for the sweeper.
+SEARCHAPP_EMBED_TASK_RETRIES = env_int("SEARCHAPP_EMBED_TASK_RETRIES", 5)
 SEARCHAPP_HNSW_M = env_int("SEARCHAPP_HNSW_M", 16)
 # Search: reciprocal rank fusion constant, HNSW candidate list size, iterative scan budget,
 # how many items each ranked list may contribute (the paging depth).

@@ -1,0 +1,123 @@
+"""Faults the application survives, each with real processes on a deployment of its own
+(tests/reliability/stack.py): a hosted provider failing, a worker killed mid-batch, Redis
+and PostgreSQL restarted, imports racing each other."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import wait_until
+from tests.reliability.conftest import vendor_env
+from tests.reliability.stack import Stack, expected_vectors, write_catalog
+from tests.reliability.vendor import PROVIDER_ALIAS, provider_settings, set_mode
+
+pytestmark = pytest.mark.slow
+
+FLAKY = {PROVIDER_ALIAS: provider_settings()}
+CIRCUIT_COOLDOWN = float(provider_settings()["OPTIONS"]["circuit_cooldown"])  # type: ignore[index]
+ATTEMPTS = "SELECT DISTINCT attempts FROM embeddings_itemembeddingstate"
+
+
+def _state_rows(stack: Stack) -> list[tuple[str, bool, str]]:
+    return stack.rows(  # type: ignore[return-value]
+        "SELECT status, retryable, last_error FROM embeddings_itemembeddingstate ORDER BY id"
+    )
+
+
+def _all_failed_with(stack: Stack, count: int, reason: str) -> Callable[[], bool]:
+    def check() -> bool:
+        rows = _state_rows(stack)
+        return len(rows) == count and all(s == "failed" and reason in e for s, _, e in rows)
+
+    return check
+
+
+def _wait(stack: Stack, predicate: Callable[[], bool], timeout: float = 90) -> None:
+    """wait_until, saying where the embedding states stand when it gives up."""
+    try:
+        wait_until(predicate, timeout, 0.5)
+    except AssertionError as exc:
+        summary = stack.rows(
+            "SELECT status, attempts, left(last_error, 200), count(*) "
+            "FROM embeddings_itemembeddingstate GROUP BY 1, 2, 3 ORDER BY 4 DESC"
+        )
+        raise AssertionError(f"{exc}; embedding states: {summary}") from None
+
+
+def _all_ready(stack: Stack, count: int) -> Callable[[], bool]:
+    return lambda: stack.states() == {"ready": count}
+
+
+def _duplicate_vectors(stack: Stack) -> int:
+    return int(
+        stack.value(
+            "SELECT count(*) FROM (SELECT 1 FROM embeddings_embedding "
+            "GROUP BY space_id, item_id, image_id HAVING count(*) > 1) AS duplicates"
+        )
+    )
+
+
+def _search(base: str, text: str) -> dict[str, Any]:
+    response = httpx.get(f"{base}/api/v1/search/", params={"q": text}, timeout=30)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_provider_outage_fails_items_with_the_reason_then_the_sweeper_recovers_them(
+    make_stack: Callable[..., Stack], vendor_control: Path, tmp_path: Path
+) -> None:
+    stack = make_stack(
+        FLAKY,
+        **vendor_env(vendor_control),
+        # One task retry, then the batch is failed; the sweeper retries failures at once.
+        SEARCHAPP_EMBED_TASK_RETRIES="1",
+        SEARCHAPP_EMBED_RETRY_FAILED_AFTER="0",
+    )
+    stack.manage("ensure_spaces")
+    _, base = stack.start_web()
+    stack.start_worker("worker")
+    set_mode(vendor_control, "500")
+    path, catalog = write_catalog(tmp_path / "catalog", rows=24)
+    stack.manage("import_catalog", str(path))
+
+    # The vendor answers 500: every item ends failed, retryable, with the vendor's words.
+    _wait(stack, _all_failed_with(stack, len(catalog), "HTTP 500"))
+    assert all(retryable for _, retryable, _ in _state_rows(stack))
+    assert "server had an error" in _state_rows(stack)[0][2]
+    # Search still answers: the space is reported skipped, full-text search answers.
+    found = _search(base, "red lamp")
+    assert found["mode"] == "lexical" and found["spaces"] == []
+    assert any(s["part"] == PROVIDER_ALIAS and "500" in s["reason"] for s in found["skipped"])
+    red = [row for row in catalog if row.title.startswith("Red")]
+    top = [hit["item"]["external_id"] for hit in found["results"][: len(red)]]
+    assert sorted(top) == sorted(row.external_id for row in red)
+
+    assert {attempts for (attempts,) in stack.rows(ATTEMPTS)} == {1}  # one failed round
+
+    # Now it times out instead. Once the worker's circuit lets a trial call through again,
+    # the sweeper (sent by name, as beat sends it) retries them and they fail again.
+    set_mode(vendor_control, "timeout")
+    time.sleep(CIRCUIT_COOLDOWN + 0.5)
+    stack.send_task("embeddings.sweep")
+    _wait(stack, _all_failed_with(stack, len(catalog), "timed out"))
+    found = _search(base, "green lamp")
+    assert found["mode"] == "lexical" and found["results"]
+    assert any("timed out" in s["reason"] for s in found["skipped"])
+
+    assert {attempts for (attempts,) in stack.rows(ATTEMPTS)} == {2}
+
+    # The vendor recovers: beat's next sweeps make every item ready, one vector per source.
+    set_mode(vendor_control, "ok")
+    stack.start_beat(SEARCHAPP_SWEEP_SECONDS="2")
+    _wait(stack, _all_ready(stack, len(catalog)))
+    assert stack.value("SELECT count(*) FROM embeddings_embedding") == expected_vectors(catalog)
+    assert _duplicate_vectors(stack) == 0
+    assert stack.value("SELECT count(*) FROM embeddings_itemembeddingstate WHERE last_error <> ''") == 0
+    found = _search(base, "red lamp")
+    assert found["spaces"] == [PROVIDER_ALIAS] and found["skipped"] == []
