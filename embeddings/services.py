@@ -13,12 +13,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import Item
 from embeddings.inputs import Source, item_sources, source_part, sources_sha256
@@ -193,9 +195,19 @@ def item_embeddings_schedule(*, item_ids: Sequence[int]) -> int:
 
 
 def _wake(space_id: int) -> None:
+    """Wake a worker for this space once the transaction commits."""
+    transaction.on_commit(partial(_send_wake_up, space_id))
+
+
+def _send_wake_up(space_id: int) -> None:
+    """The write has committed; a broker that cannot be reached must not turn it into an
+    error. The work stays pending in the state table and the sweeper wakes a worker."""
     from embeddings.tasks import embed_pending
 
-    embed_pending.delay_on_commit(space_id)  # type: ignore[attr-defined]
+    try:
+        embed_pending.delay(space_id)
+    except BrokerError as exc:
+        logger.warning("could not wake a worker for space %s (the sweeper will): %s", space_id, exc)
 
 
 def _sources(item: Item, space: EmbeddingSpace) -> list[Source]:

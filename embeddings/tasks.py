@@ -16,6 +16,9 @@ from embeddings.providers.base import TransientProviderError
     bind=True,
     name="embeddings.embed_pending",
     acks_late=True,
+    # Nobody reads the result: storing it would also make every wake-up wait on the result
+    # backend (20 reconnects, a second apart) while Redis is down.
+    ignore_result=True,
     autoretry_for=(TransientProviderError,),
     retry_backoff=5,
     retry_backoff_max=300,
@@ -38,7 +41,7 @@ def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
     }
 
 
-@shared_task(name="embeddings.sweep")
+@shared_task(name="embeddings.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
     report = services.embedding_sweep()
     return {"woken_spaces": len(report.woken_spaces), "retried_failed": report.retried_failed}

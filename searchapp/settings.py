@@ -207,8 +207,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "searchapp.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "searchapp.throttling.AnonThrottle",
+        "searchapp.throttling.UserThrottle",
     ]
     if env_bool("SEARCHAPP_THROTTLE", True)
     else [],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +36,9 @@ def make_stack() -> Iterator[Callable[..., Stack]]:
     yield make
     for stack in stacks:
         stop_stack(stack)
+        # pytest shows this only when the test failed.
+        for log in sorted((stack.root / "logs").glob("*.log")):
+            sys.stdout.write(f"--- {log.name} (tail) ---\n{log.read_text(errors='replace')[-6000:]}\n")
         shutil.rmtree(stack.root, ignore_errors=True)
 
 

@@ -22,6 +22,10 @@ pytestmark = pytest.mark.slow
 FLAKY = {PROVIDER_ALIAS: provider_settings()}
 CIRCUIT_COOLDOWN = float(provider_settings()["OPTIONS"]["circuit_cooldown"])  # type: ignore[index]
 ATTEMPTS = "SELECT DISTINCT attempts FROM embeddings_itemembeddingstate"
+CLAIMED = (
+    "SELECT item_id FROM embeddings_itemembeddingstate "
+    "WHERE status = 'pending' AND leased_until > now()"
+)
 
 
 def _state_rows(stack: Stack) -> list[tuple[str, bool, str]]:
@@ -121,3 +125,70 @@ def test_provider_outage_fails_items_with_the_reason_then_the_sweeper_recovers_t
     assert stack.value("SELECT count(*) FROM embeddings_itemembeddingstate WHERE last_error <> ''") == 0
     found = _search(base, "red lamp")
     assert found["spaces"] == [PROVIDER_ALIAS] and found["skipped"] == []
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
+    make_stack: Callable[..., Stack], vendor_control: Path, tmp_path: Path
+) -> None:
+    stack = make_stack(
+        FLAKY,
+        **vendor_env(vendor_control),
+        SEARCHAPP_EMBED_LEASE_SECONDS="5",
+        SEARCHAPP_EMBED_BATCH_ITEMS="5",
+        SEARCHAPP_SWEEP_SECONDS="2",
+    )
+    stack.manage("ensure_spaces")
+    path, catalog = write_catalog(tmp_path / "catalog", rows=20)
+    stack.manage("import_catalog", str(path))  # no worker yet: the wake-ups wait in Redis
+    set_mode(vendor_control, "slow 1.5")  # a batch takes two vendor calls: about 3 s
+    first = stack.start_worker("first")
+
+    def claimed() -> list[int]:
+        return [item_id for (item_id,) in stack.rows(CLAIMED)]
+
+    wait_until(lambda: len(claimed()) >= 2, 60, 0.1)
+    stack.kill(first)  # SIGKILL to the worker and its pool: the batches in flight die
+    in_flight = claimed()
+    assert in_flight and stack.states().get("ready", 0) < len(catalog)
+
+    set_mode(vendor_control, "ok")
+    stack.start_worker("second", beat=True)  # as `make run` runs it: with the sweeper
+    _wait(stack, _all_ready(stack, len(catalog)), 60)
+    assert stack.value("SELECT count(*) FROM embeddings_embedding") == expected_vectors(catalog)
+    assert _duplicate_vectors(stack) == 0
+    with_vectors = {item_id for (item_id,) in stack.rows("SELECT item_id FROM embeddings_embedding")}
+    assert set(in_flight) <= with_vectors and len(with_vectors) == len(catalog)
+
+
+def test_queued_tasks_survive_a_redis_restart_and_writes_during_it_are_not_lost(
+    make_stack: Callable[..., Stack], vendor_control: Path, tmp_path: Path
+) -> None:
+    stack = make_stack(FLAKY, **vendor_env(vendor_control), SEARCHAPP_THROTTLE="true")
+    stack.manage("ensure_spaces")
+    token = stack.create_curator_token()
+    _, base = stack.start_web()
+    path, catalog = write_catalog(tmp_path / "catalog", rows=10)
+    backfill = stack.queued()  # the new space's backfill wake-up
+    stack.manage("import_catalog", str(path))  # no worker: one wake-up per item waits
+    queued = stack.queued()
+    assert queued == backfill + len(catalog)
+
+    stack.stop_redis()
+    # The web process keeps taking writes and searches; the item is stored, its wake-up
+    # cannot be sent (the sweeper finds the item pending later).
+    client = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Token {token}"})
+    during = client.post("/api/v1/items/", json={"external_id": "during-outage", "title": "Red lamp in the dark"})
+    assert during.status_code == 201, during.text
+    assert client.get("/api/v1/search/", params={"q": "red lamp"}).status_code == 200
+    stack.start_redis()
+    assert stack.queued() == queued  # append-only file: nothing queued was lost
+
+    # The same web process reconnects: the next write's wake-up is queued again.
+    after = client.post("/api/v1/items/", json={"external_id": "after-restart", "title": "Blue lamp"})
+    assert after.status_code == 201, after.text
+    assert stack.queued() == queued + 1
+    assert stack.states() == {"pending": len(catalog) + 2}
+    stack.start_worker("worker", beat=True, SEARCHAPP_SWEEP_SECONDS="2")
+    _wait(stack, _all_ready(stack, len(catalog) + 2), 60)
+    assert stack.value("SELECT count(*) FROM embeddings_embedding") == expected_vectors(catalog) + 2
+    wait_until(lambda: stack.queued() == 0, 30, 0.2)
