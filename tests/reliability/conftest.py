@@ -15,8 +15,19 @@ from tests.reliability.stack import Stack, start_stack, stop_stack
 from tests.reliability.vendor import CONTROL_ENV
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_failed] = report.failed
+    return report
+
+
+_failed = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def make_stack() -> Iterator[Callable[..., Stack]]:
+def make_stack(request: pytest.FixtureRequest) -> Iterator[Callable[..., Stack]]:
     """Starts a deployment (PostgreSQL + Redis in a fresh temporary folder, migrated) with
     these providers and environment; stops its processes and servers afterwards.
 
@@ -36,9 +47,10 @@ def make_stack() -> Iterator[Callable[..., Stack]]:
     yield make
     for stack in stacks:
         stop_stack(stack)
-        # pytest shows this only when the test failed.
-        for log in sorted((stack.root / "logs").glob("*.log")):
-            sys.stdout.write(f"--- {log.name} (tail) ---\n{log.read_text(errors='replace')[-6000:]}\n")
+        if request.node.stash.get(_failed, True):  # the processes' own words
+            for log in sorted((stack.root / "logs").glob("*.log")):
+                tail = log.read_text(errors="replace")[-6000:]
+                sys.stdout.write(f"--- {log.name} (tail) ---\n{tail}\n")
         shutil.rmtree(stack.root, ignore_errors=True)
 
 

@@ -4,12 +4,19 @@ and PostgreSQL restarted, imports racing each other."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from tests.conftest import wait_until
@@ -192,3 +199,106 @@ def test_queued_tasks_survive_a_redis_restart_and_writes_during_it_are_not_lost(
     _wait(stack, _all_ready(stack, len(catalog) + 2), 60)
     assert stack.value("SELECT count(*) FROM embeddings_embedding") == expected_vectors(catalog) + 2
     wait_until(lambda: stack.queued() == 0, 30, 0.2)
+
+
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    started: float
+    ended: float
+    status: int  # 0: no answer within the client's timeout, or no connection
+    content_type: str
+    body: str
+
+
+# What a client sees during a database restart: API search, API item list, the health
+# check, the search page.
+TRAFFIC = [
+    ("search", "/api/v1/search/?q=red+lamp"),
+    ("items", "/api/v1/items/"),
+    ("health", "/api/v1/health/"),
+    ("page", "/?q=red+lamp"),
+]
+CLIENT_TIMEOUT = 15  # the bound on an answer: a hanging request fails the test
+
+
+def _fire(base: str, samples: list[Sample], stop: threading.Event, offset: int) -> None:
+    with httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT) as client:
+        for index in itertools.count(offset):
+            if stop.is_set():
+                return
+            kind, url = TRAFFIC[index % len(TRAFFIC)]
+            started = time.monotonic()
+            try:
+                response = client.get(url)
+                answer = (response.status_code, response.headers.get("content-type", ""), response.text)
+            except httpx.HTTPError as exc:
+                answer = (0, "", repr(exc))
+            samples.append(Sample(kind, started, time.monotonic(), *answer))
+
+
+def _gunicorn_workers(web: subprocess.Popen[bytes]) -> set[int]:
+    return {child.pid for child in psutil.Process(web.pid).children()}
+
+
+def test_requests_during_a_postgres_restart_get_503_and_the_same_web_process_recovers(
+    make_stack: Callable[..., Stack],
+    vendor_control: Path,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
+) -> None:
+    stack = make_stack(FLAKY, **vendor_env(vendor_control))
+    stack.manage("ensure_spaces")
+    path, _ = write_catalog(tmp_path / "catalog", rows=10)
+    stack.manage("import_catalog", str(path))
+    web, base = stack.start_web()
+    workers = _gunicorn_workers(web)
+    samples: list[Sample] = []
+    stop = threading.Event()
+    clients = [threading.Thread(target=_fire, args=(base, samples, stop, n)) for n in range(2)]
+    for client in clients:
+        client.start()
+
+    def served_since(moment: float, status: int, count: int) -> Callable[[], bool]:
+        def check() -> bool:
+            kinds = [s.kind for s in samples if s.started >= moment and s.status == status]
+            return all(kinds.count(kind) >= count for kind, _ in TRAFFIC)
+
+        return check
+
+    try:
+        wait_until(served_since(0, 200, 2), 60, 0.05)
+        stack.stop_postgres()
+        stopped = time.monotonic()
+        wait_until(served_since(stopped, 503, 3), 60, 0.05)
+        restarting = time.monotonic()
+        stack.start_postgres()
+        started = time.monotonic()
+        wait_until(served_since(started, 200, 3), 60, 0.05)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=CLIENT_TIMEOUT + 5)
+
+    assert [s for s in samples if s.status not in (200, 503)] == []  # no 500, no hang
+    outage = [s for s in samples if s.started >= stopped and s.ended <= restarting]
+    assert {s.kind for s in outage} == {kind for kind, _ in TRAFFIC}
+    for sample in outage:
+        assert sample.status == 503, sample
+        if sample.kind == "page":
+            assert "text/html" in sample.content_type and "database is unavailable" in sample.body
+            continue
+        body = json.loads(sample.body)
+        if sample.kind == "health":
+            assert body["status"] == "degraded" and body["database"]["ok"] is False
+        else:
+            assert body["detail"] == "The database is unavailable; try again shortly."
+    # Served again by the very same processes: nothing was restarted.
+    assert web.poll() is None and _gunicorn_workers(web) == workers
+    last = {s.kind: s.status for s in sorted(samples, key=lambda s: s.started)}
+    assert last == {kind: 200 for kind, _ in TRAFFIC}
+    record_property("requests", len(samples))
+    record_property("requests_during_outage", len(outage))
+    sys.stdout.write(
+        f"\npostgres restart: {len(samples)} requests, {len(outage)} during the outage (all 503)\n"
+    )
