@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import wait_until
+from tests.conftest import REPO_ROOT, wait_until
 from tests.reliability.conftest import vendor_env
 from tests.reliability.stack import Stack, expected_vectors, write_catalog
 from tests.reliability.vendor import PROVIDER_ALIAS, provider_settings, set_mode
@@ -302,3 +303,65 @@ def test_requests_during_a_postgres_restart_get_503_and_the_same_web_process_rec
     sys.stdout.write(
         f"\npostgres restart: {len(samples)} requests, {len(outage)} during the outage (all 503)\n"
     )
+
+
+IMPORT_TROUBLE = ("deadlock", "IntegrityError", "Traceback", "duplicate key")
+
+
+def _import_concurrently(stack: Stack, path: Path, processes: int) -> list[dict[str, int]]:
+    """Run `import_catalog` on the same file in several processes at once; every one must
+    succeed, and their summaries (created / updated / unchanged / failed) come back."""
+    command = [sys.executable, str(REPO_ROOT / "manage.py"), "import_catalog", str(path)]
+    running = [
+        subprocess.Popen(
+            command, cwd=REPO_ROOT, env=stack.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for _ in range(processes)
+    ]
+    summaries = []
+    for process in running:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err[-3000:]
+        assert not [word for word in IMPORT_TROUBLE if word in out + err], out + err[-3000:]
+        summary = {
+            key: int(value)
+            for key, value in re.findall(r"^\s+(created|updated|unchanged|failed): (\d+)", out, re.M)
+        }
+        assert summary["failed"] == 0, out
+        summaries.append(summary)
+    return summaries
+
+
+def test_four_concurrent_imports_of_one_file_make_each_item_once(
+    make_stack: Callable[..., Stack], vendor_control: Path, tmp_path: Path
+) -> None:
+    stack = make_stack(FLAKY, **vendor_env(vendor_control))
+    stack.manage("ensure_spaces")  # a live space: every import also queues embedding work
+    path, catalog = write_catalog(tmp_path / "catalog", rows=50)
+    summaries = _import_concurrently(stack, path, 4)
+    assert sum(s["created"] for s in summaries) == len(catalog)
+    assert stack.value("SELECT count(*) FROM catalog_item") == len(catalog)
+    assert sorted(eid for (eid,) in stack.rows("SELECT external_id FROM catalog_item")) == sorted(
+        row.external_id for row in catalog
+    )
+    with_image = [row for row in catalog if row.image]
+    assert stack.value("SELECT count(*) FROM catalog_itemimage") == len(with_image)
+    assert stack.states() == {"pending": len(catalog)}  # one state per (item, space)
+
+    # The same file changed (new titles, one more image each): four processes again.
+    changed, _ = write_catalog(tmp_path / "changed", rows=50, images_every=1)
+    text = changed.read_text().replace(" lamp number ", " light number ")
+    changed.write_text(text)
+    summaries = _import_concurrently(stack, changed, 4)
+    assert sum(s["created"] for s in summaries) == 0
+    titles = stack.rows("SELECT title FROM catalog_item")
+    assert len(titles) == len(catalog) and all(" light number " in title for (title,) in titles)
+    duplicates = stack.value(
+        "SELECT count(*) FROM (SELECT 1 FROM catalog_itemimage "
+        "GROUP BY item_id, sha256 HAVING count(*) > 1) AS duplicates"
+    )
+    assert duplicates == 0
+    images = len(with_image) + sum(1 for row in catalog if not row.image)  # one new each
+    assert stack.value("SELECT count(*) FROM catalog_itemimage") == images
+    assert stack.states() == {"pending": len(catalog)}
