@@ -93,7 +93,9 @@ class Stack:
 
     # --- processes -----------------------------------------------------------------------------
 
-    def manage(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+    def manage(
+        self, *args: str, check: bool = True, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, str(REPO_ROOT / "manage.py"), *args],
             cwd=REPO_ROOT, env=self.env(**env), capture_output=True, text=True, timeout=120,
@@ -134,7 +136,9 @@ class Stack:
 
     def start_web(self, *, workers: int = 2, **env: str) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
-        process = self.spawn("web", web_command(bind=f"127.0.0.1:{port}", workers=str(workers)), **env)
+        process = self.spawn(
+            "web", web_command(bind=f"127.0.0.1:{port}", workers=str(workers)), **env
+        )
         base = f"http://127.0.0.1:{port}"
 
         def up() -> bool:
@@ -182,7 +186,7 @@ class Stack:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.database() as conn:
-            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, params).fetchall()
 
     def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.rows(sql, params)[0][0]
@@ -254,7 +258,9 @@ class CatalogRow:
     image: str  # file name in the images folder, or "" for an item without an image
 
 
-def write_catalog(folder: Path, *, rows: int, prefix: str = "item", images_every: int = 2) -> tuple[Path, list[CatalogRow]]:
+def write_catalog(
+    folder: Path, *, rows: int, prefix: str = "item", images_every: int = 2
+) -> tuple[Path, list[CatalogRow]]:
     """A CSV catalog of ``rows`` items in ``folder``; every ``images_every``-th item has a
     PNG drawn with Pillow beside it. Returns the file and what it holds."""
     folder.mkdir(parents=True, exist_ok=True)

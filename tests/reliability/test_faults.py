@@ -37,7 +37,7 @@ CLAIMED = (
 
 
 def _state_rows(stack: Stack) -> list[tuple[str, bool, str]]:
-    return stack.rows(  # type: ignore[return-value]
+    return stack.rows(
         "SELECT status, retryable, last_error FROM embeddings_itemembeddingstate ORDER BY id"
     )
 
@@ -130,7 +130,10 @@ def test_provider_outage_fails_items_with_the_reason_then_the_sweeper_recovers_t
     _wait(stack, _all_ready(stack, len(catalog)))
     assert stack.value("SELECT count(*) FROM embeddings_embedding") == expected_vectors(catalog)
     assert _duplicate_vectors(stack) == 0
-    assert stack.value("SELECT count(*) FROM embeddings_itemembeddingstate WHERE last_error <> ''") == 0
+    assert (
+        stack.value("SELECT count(*) FROM embeddings_itemembeddingstate WHERE last_error <> ''")
+        == 0
+    )
     found = _search(base, "red lamp")
     assert found["spaces"] == [PROVIDER_ALIAS] and found["skipped"] == []
 
@@ -164,7 +167,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     _wait(stack, _all_ready(stack, len(catalog)), 60)
     assert stack.value("SELECT count(*) FROM embeddings_embedding") == expected_vectors(catalog)
     assert _duplicate_vectors(stack) == 0
-    with_vectors = {item_id for (item_id,) in stack.rows("SELECT item_id FROM embeddings_embedding")}
+    with_vectors = {
+        item_id for (item_id,) in stack.rows("SELECT item_id FROM embeddings_embedding")
+    }
     assert set(in_flight) <= with_vectors and len(with_vectors) == len(catalog)
 
 
@@ -185,14 +190,18 @@ def test_queued_tasks_survive_a_redis_restart_and_writes_during_it_are_not_lost(
     # The web process keeps taking writes and searches; the item is stored, its wake-up
     # cannot be sent (the sweeper finds the item pending later).
     client = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Token {token}"})
-    during = client.post("/api/v1/items/", json={"external_id": "during-outage", "title": "Red lamp in the dark"})
+    during = client.post(
+        "/api/v1/items/", json={"external_id": "during-outage", "title": "Red lamp in the dark"}
+    )
     assert during.status_code == 201, during.text
     assert client.get("/api/v1/search/", params={"q": "red lamp"}).status_code == 200
     stack.start_redis()
     assert stack.queued() == queued  # append-only file: nothing queued was lost
 
     # The same web process reconnects: the next write's wake-up is queued again.
-    after = client.post("/api/v1/items/", json={"external_id": "after-restart", "title": "Blue lamp"})
+    after = client.post(
+        "/api/v1/items/", json={"external_id": "after-restart", "title": "Blue lamp"}
+    )
     assert after.status_code == 201, after.text
     assert stack.queued() == queued + 1
     assert stack.states() == {"pending": len(catalog) + 2}
@@ -232,7 +241,11 @@ def _fire(base: str, samples: list[Sample], stop: threading.Event, offset: int) 
             started = time.monotonic()
             try:
                 response = client.get(url)
-                answer = (response.status_code, response.headers.get("content-type", ""), response.text)
+                answer = (
+                    response.status_code,
+                    response.headers.get("content-type", ""),
+                    response.text,
+                )
             except httpx.HTTPError as exc:
                 answer = (0, "", repr(exc))
             samples.append(Sample(kind, started, time.monotonic(), *answer))
@@ -314,8 +327,12 @@ def _import_concurrently(stack: Stack, path: Path, processes: int) -> list[dict[
     command = [sys.executable, str(REPO_ROOT / "manage.py"), "import_catalog", str(path)]
     running = [
         subprocess.Popen(
-            command, cwd=REPO_ROOT, env=stack.env(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            command,
+            cwd=REPO_ROOT,
+            env=stack.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         for _ in range(processes)
     ]
@@ -326,7 +343,9 @@ def _import_concurrently(stack: Stack, path: Path, processes: int) -> list[dict[
         assert not [word for word in IMPORT_TROUBLE if word in out + err], out + err[-3000:]
         summary = {
             key: int(value)
-            for key, value in re.findall(r"^\s+(created|updated|unchanged|failed): (\d+)", out, re.M)
+            for key, value in re.findall(
+                r"^\s+(created|updated|unchanged|failed): (\d+)", out, re.M
+            )
         }
         assert summary["failed"] == 0, out
         summaries.append(summary)
