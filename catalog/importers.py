@@ -288,9 +288,16 @@ def _import_row(data: RowData, *, dry_run: bool) -> tuple[Outcome, int]:
     try:
         if item is None:
             _check_image_room(existing=0, adding=len(images))
-            if not dry_run:
+            if dry_run:
+                return "created", 0
+            try:
                 item_create(external_id=data.external_id, images=images, **data.fields())
-            return "created", 0
+                return "created", 0
+            except ValidationError:
+                # An import running at the same time created it since we looked: update it.
+                item = Item.objects.filter(external_id=data.external_id).first()
+                if item is None:
+                    raise
         changes = {
             name: value for name, value in data.fields().items() if getattr(item, name) != value
         }

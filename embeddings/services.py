@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 from pgvector.psycopg import register_vector
 
 from catalog.models import Item
@@ -200,9 +202,19 @@ def item_embeddings_schedule(*, item_ids: Sequence[int]) -> int:
 
 
 def _wake(space_id: int) -> None:
+    """Wake a worker for this space once the transaction commits."""
+    transaction.on_commit(partial(_send_wake_up, space_id))
+
+
+def _send_wake_up(space_id: int) -> None:
+    """The write has committed; a broker that cannot be reached must not turn it into an
+    error. The work stays pending in the state table and the sweeper wakes a worker."""
     from embeddings.tasks import embed_pending
 
-    embed_pending.delay_on_commit(space_id)  # type: ignore[attr-defined]
+    try:
+        embed_pending.delay(space_id)
+    except BrokerError as exc:
+        logger.warning("could not wake a worker for space %s (the sweeper will): %s", space_id, exc)
 
 
 def _sources(item: Item, space: EmbeddingSpace) -> list[Source]:
@@ -286,15 +298,19 @@ def space_embed_pending(
 
 
 def _release(space: EmbeddingSpace, item_ids: Iterable[int], *, error: str, give_up: bool) -> None:
+    """Hand a batch back after a transient failure, with the reason. ``attempts`` counts the
+    rounds that ended failed (a task and its retries), not each try: every item written
+    during an outage wakes a task that tries the whole pending batch, and counting those
+    tries would exhaust SEARCHAPP_EMBED_MAX_ATTEMPTS within one outage."""
     states = list(ItemEmbeddingState.objects.filter(space=space, item_id__in=list(item_ids)))
     now = timezone.now()
     for state in states:
         state.updated_at = now  # bulk_update does not apply auto_now
-        state.attempts += 1
         state.last_error = error[:2000]
         state.leased_until = None
         state.retryable = True
         if give_up:
+            state.attempts += 1
             state.status = State.FAILED
     ItemEmbeddingState.objects.bulk_update(
         states, ["attempts", "last_error", "leased_until", "retryable", "status", "updated_at"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 
 from embeddings import services
 from embeddings.models import EmbeddingSpace
@@ -15,11 +16,15 @@ from embeddings.providers.base import TransientProviderError
     bind=True,
     name="embeddings.embed_pending",
     acks_late=True,
+    # Nobody reads the result: storing it would also make every wake-up wait on the result
+    # backend (20 reconnects, a second apart) while Redis is down.
+    ignore_result=True,
     autoretry_for=(TransientProviderError,),
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
-    max_retries=5,
+    # After the last retry the batch is marked failed (retryable): the sweeper takes it up.
+    max_retries=settings.SEARCHAPP_EMBED_TASK_RETRIES,
 )
 def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
     space = EmbeddingSpace.objects.filter(pk=space_id, status__in=services.LIVE_STATUSES).first()
@@ -36,7 +41,7 @@ def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
     }
 
 
-@shared_task(name="embeddings.sweep")
+@shared_task(name="embeddings.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
     report = services.embedding_sweep()
     return {"woken_spaces": len(report.woken_spaces), "retried_failed": report.retried_failed}

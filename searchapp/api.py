@@ -17,6 +17,9 @@ from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
+DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
+RETRY_AFTER_SECONDS = "5"
+
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -60,9 +63,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exc)
         return Response(
-            {"detail": "The database is unavailable; try again shortly."},
+            {"detail": DATABASE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     elif isinstance(exc, DatabaseError):
         raise exc

@@ -22,6 +22,26 @@ from searchapp import localstack
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def worker_command(
+    *, concurrency: str, beat_schedule: Path | None = None, name: str | None = None
+) -> list[str]:
+    """The Celery worker; with a beat schedule file it also runs the periodic sweeper."""
+    command = [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
+               "--concurrency", concurrency, "--without-gossip", "--without-mingle"]  # fmt: skip
+    if name:
+        command += ["-n", name]
+    if beat_schedule is not None:
+        command += ["--beat", "--schedule", str(beat_schedule)]
+    return command
+
+
+def web_command(*, bind: str, workers: str) -> list[str]:
+    """gunicorn, as in production (Django's runserver answers keep-alive clients ~40 ms
+    late: it writes headers and body in separate packets)."""
+    return [sys.executable, "-m", "gunicorn", "searchapp.wsgi", "--bind", bind,
+            "--workers", workers, "--access-logfile", "-", "--graceful-timeout", "10"]  # fmt: skip
+
+
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)  # noqa: S603
 
@@ -66,18 +86,15 @@ def main() -> int:
         threads = str(max(1, cores // max(1, int(concurrency))))
         worker_env = {"SEARCHAPP_ONNX_THREADS": threads, **os.environ}
         children.append(subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
-             "--concurrency", concurrency, "--without-gossip", "--without-mingle",
-             "--beat", "--schedule", str(data_dir / "celerybeat-schedule")],
-            cwd=ROOT, env=worker_env,
+            worker_command(
+                concurrency=concurrency, beat_schedule=data_dir / "celerybeat-schedule"
+            ),
+            cwd=ROOT,
+            env=worker_env,
         ))  # fmt: skip
-        # gunicorn, as in production (Django's runserver answers keep-alive clients ~40 ms
-        # late: it writes headers and body in separate packets).
         web_workers = os.environ.get("SEARCHAPP_WEB_WORKERS", "2")
         children.append(subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "gunicorn", "searchapp.wsgi", "--bind", f"{host}:{port}",
-             "--workers", web_workers, "--access-logfile", "-", "--graceful-timeout", "10"],
-            cwd=ROOT,
+            web_command(bind=f"{host}:{port}", workers=web_workers), cwd=ROOT
         ))  # fmt: skip
         _say(f"Open http://{host}:{port}/  (admin: /admin/, API docs: /api/v1/docs/)")
         _say("Press Ctrl+C to stop.")

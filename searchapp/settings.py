@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "searchapp.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "searchapp.urls"
@@ -152,6 +153,9 @@ SEARCHAPP_EMBED_BATCH_ITEMS = env_int("SEARCHAPP_EMBED_BATCH_ITEMS", 0)
 SEARCHAPP_EMBED_LEASE_SECONDS = env_int("SEARCHAPP_EMBED_LEASE_SECONDS", 600)
 SEARCHAPP_EMBED_RETRY_FAILED_AFTER = env_int("SEARCHAPP_EMBED_RETRY_FAILED_AFTER", 300)
 SEARCHAPP_EMBED_MAX_ATTEMPTS = env_int("SEARCHAPP_EMBED_MAX_ATTEMPTS", 20)
+# Retries of a wake-up task on a transient provider error (backoff 5 s, doubling, at most
+# 300 s) before its batch is marked failed for the sweeper.
+SEARCHAPP_EMBED_TASK_RETRIES = env_int("SEARCHAPP_EMBED_TASK_RETRIES", 5)
 # HNSW build parameters of new spaces' indexes. m=32 / ef_construction=128 holds recall@10
 # near 0.99 at a million 512-d vectors, where 16 / 64 stops near 0.89 (docs/benchmarks.md).
 SEARCHAPP_HNSW_M = env_int("SEARCHAPP_HNSW_M", 32)

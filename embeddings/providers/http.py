@@ -62,11 +62,13 @@ class ImageLimits:
 class CircuitBreaker:
     """Per alias, per process: after `threshold` consecutive failed calls the circuit opens
     and calls fail at once for `cooldown` seconds; then one call is let through (half-open)
-    and its outcome closes or re-opens the circuit."""
+    and its outcome closes or re-opens the circuit. It keeps the last failure's words, so
+    that a call refused while the circuit is open still says what is wrong."""
 
     def __init__(self, threshold: int, cooldown: float) -> None:
         self.threshold = threshold
         self.cooldown = cooldown
+        self.last_error = ""
         self._failures = 0
         self._opened_at: float | None = None
         self._lock = threading.Lock()
@@ -80,13 +82,14 @@ class CircuitBreaker:
                 return True
             return False
 
-    def record(self, *, ok: bool) -> None:
+    def record(self, *, ok: bool, error: str = "") -> None:
         with self._lock:
             if ok:
                 self._failures = 0
                 self._opened_at = None
                 return
             self._failures += 1
+            self.last_error = error or self.last_error
             if self._failures >= self.threshold:
                 self._opened_at = time.monotonic()
 
@@ -360,7 +363,7 @@ class HttpProvider(EmbeddingProvider):
         if not self.breaker.allow():
             raise TransientProviderError(
                 self.alias, f"{self.vendor} is failing; circuit open, calls paused for up to "
-                f"{self.breaker.cooldown:.0f}s"
+                f"{self.breaker.cooldown:.0f}s (last error: {self.breaker.last_error or 'unknown'})"
             )  # fmt: skip
         request = self.request_for(inputs, input_type=input_type)
         # A search is waiting on a query: fewer retries, shorter waits than the worker's.
@@ -389,7 +392,7 @@ class HttpProvider(EmbeddingProvider):
                     timeout=timeout,
                 )
             except httpx.TimeoutException as exc:
-                failure: Exception = TransientProviderError(
+                failure = TransientProviderError(
                     self.alias, f"{self.vendor} timed out ({type(exc).__name__})"
                 )
                 delay = None
@@ -404,10 +407,9 @@ class HttpProvider(EmbeddingProvider):
                     try:
                         result = self.parse(response.json(), inputs)
                     except (ValueError, KeyError, TypeError, IndexError) as exc:
-                        self.breaker.record(ok=False)
-                        raise PermanentProviderError(
-                            self.alias, f"{self.vendor} answered in an unexpected shape: {exc}"
-                        ) from exc
+                        shape = f"{self.vendor} answered in an unexpected shape: {exc}"
+                        self.breaker.record(ok=False, error=shape)
+                        raise PermanentProviderError(self.alias, shape) from exc
                     self.breaker.record(ok=True)
                     result.usage.requests += 1
                     return result
@@ -418,13 +420,14 @@ class HttpProvider(EmbeddingProvider):
                 if response.status_code not in RETRYABLE_STATUSES:
                     # 400/401/403/404/422: retrying the same request fails the same way.
                     self.breaker.record(
-                        ok=response.status_code < 500 and response.status_code not in (401, 403)
+                        ok=response.status_code < 500 and response.status_code not in (401, 403),
+                        error=message,
                     )
                     raise PermanentProviderError(self.alias, message)
                 failure = TransientProviderError(self.alias, message)
                 delay = retry_after_seconds(response)
             if attempt >= max_retries:
-                self.breaker.record(ok=False)
+                self.breaker.record(ok=False, error=failure.message)
                 raise failure
             attempt += 1
             wait = delay if delay is not None else self._backoff(attempt)

@@ -130,7 +130,7 @@ def test_transient_errors_release_the_batch_and_the_final_attempt_records_a_retr
         services.space_embed_pending(space=space, final_attempt=False)
     states = ItemEmbeddingState.objects.filter(space=space)
     assert all(
-        s.status == State.PENDING and s.leased_until is None and s.attempts == 1 for s in states
+        s.status == State.PENDING and s.leased_until is None and s.attempts == 0 for s in states
     )
     assert "503" in states[0].last_error
     drain(space)  # the provider answers again
@@ -141,6 +141,7 @@ def test_transient_errors_release_the_batch_and_the_final_attempt_records_a_retr
     report = services.space_embed_pending(space=space, final_attempt=True)
     state = ItemEmbeddingState.objects.get(space=space, item=items[0])
     assert report.failed == 1 and state.status == State.FAILED and state.retryable
+    assert state.attempts == 1  # one failed round: what SEARCHAPP_EMBED_MAX_ATTEMPTS counts
     assert Item.objects.filter(pk=items[0].pk).exists()  # the item is never lost
 
 
