@@ -33,7 +33,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from django.core.files.storage import default_storage
 from django.db import DataError, IntegrityError, transaction
 
 from catalog.images import ValidatedImage, image_from_bytes
-from catalog.models import Item
+from catalog.models import Item, storable_json_problem, storable_text_problem
 from catalog.services import item_create, item_image_add, item_update
 
 logger = logging.getLogger(__name__)
@@ -767,27 +766,15 @@ def _text(value: Any, name: str) -> str:
 
 
 def _check_string(value: str, name: str) -> None:
-    if "\x00" in value:
-        raise RowError(f"{name} contains a NUL character.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise RowError(f"{name} is not valid UTF-8 text.") from exc
+    problem = storable_text_problem(value, name)
+    if problem:
+        raise RowError(problem)
 
 
 def _check_json_text(value: Any, name: str = "attributes") -> None:
-    """What PostgreSQL's jsonb refuses: NUL, invalid UTF-8, NaN and infinities."""
-    if isinstance(value, str):
-        _check_string(value, name)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise RowError(f"{name} holds {value}, which JSON cannot store.")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_string(str(key), name)
-            _check_json_text(item, f"{name}.{key}")
-    elif isinstance(value, list):
-        for item in value:
-            _check_json_text(item, name)
+    problem = storable_json_problem(value, name)
+    if problem:
+        raise RowError(problem)
 
 
 def _price(value: Any) -> Decimal | None:

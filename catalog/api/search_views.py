@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import search
+from catalog.api.fields import refuse_unknown_keys
 from catalog.api.serializers import SearchInputSerializer, SearchOutputSerializer
 from catalog.api.views import CatalogApi, _is_curator
+from searchapp.parsers import API_PARSERS
+
+# Flat (query string and multipart) search parameters; the JSON body's `filters` object
+# comes flat as category / price_min / price_max / attr.<name>.
+FILTER_KEYS = ("category", "price_min", "price_max")
+FORM_KEYS: list[str] = [
+    "q",
+    *(str(name) for name in SearchInputSerializer().fields if name != "filters"),
+    *FILTER_KEYS,
+    "attr.<name>",
+    "filters",
+]
+SIMILAR_KEYS = ["k", "page"]
 
 
 def _respond(request: Request, data: dict[str, Any]) -> Response:
@@ -28,14 +43,19 @@ def _form_data(request: Request) -> dict[str, Any]:
     """Multipart / form bodies and query strings are flat: filters come as category
     (repeatable), price_min, price_max, and attr.<name>=<value>, or as a JSON `filters`."""
     source: Any = request.data if request.method == "POST" else request.query_params
+    refuse_unknown_keys(
+        {key: None for key in source if not key.startswith("attr.")},
+        FORM_KEYS,
+        ignored=SearchInputSerializer.ignored_keys,
+    )
     data: dict[str, Any] = {}
     filters: dict[str, Any] = {}
     attributes: dict[str, str] = {}
     for key in source:
         values = source.getlist(key) if hasattr(source, "getlist") else [source[key]]
-        if key in {"category"}:
+        if key == "category":
             filters["category"] = values
-        elif key in {"price_min", "price_max"}:
+        elif key in FILTER_KEYS:
             filters[key] = values[-1]
         elif key.startswith("attr."):
             attributes[key.removeprefix("attr.")] = values[-1]
@@ -57,7 +77,7 @@ def _form_data(request: Request) -> dict[str, Any]:
 
 class SearchApi(APIView):
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = API_PARSERS
 
     @extend_schema(
         summary="Search: text, image, both, more like this",
@@ -72,20 +92,36 @@ class SearchApi(APIView):
         responses=SearchOutputSerializer,
     )
     def post(self, request: Request) -> Response:
-        is_json = request.content_type.startswith("application/json")
-        return _respond(request, dict(request.data) if is_json else _form_data(request))
+        if not request.content_type.startswith("application/json"):
+            return _respond(request, _form_data(request))
+        if not isinstance(request.data, Mapping):
+            raise ValidationError(
+                {"non_field_errors": ['The JSON body must be an object, e.g. {"text": "lamp"}.']}
+            )
+        return _respond(request, dict(request.data))
 
     @extend_schema(
-        summary="Simple text search",
+        summary="Search with query parameters",
+        description=(
+            "The POST search's fields as query parameters (no image): `q` is the text, "
+            "filters are category (repeatable), price_min, price_max and attr.<name>=<value>. "
+            "An unknown parameter is a 400 that lists the known ones."
+        ),
         parameters=[
             OpenApiParameter("q", str, description="the text to search for"),
+            OpenApiParameter("negative_text", str, description="push results away from this"),
+            OpenApiParameter("item_id", int, description="more like this item"),
             OpenApiParameter("mode", str, enum=["hybrid", "semantic", "lexical"]),
             OpenApiParameter("category", str, many=True),
             OpenApiParameter("price_min", float),
             OpenApiParameter("price_max", float),
-            OpenApiParameter("k", int),
-            OpenApiParameter("page", int),
-            OpenApiParameter("min_score_ratio", float),
+            *(
+                OpenApiParameter(name, float, description="0 to 10")
+                for name in ("text_weight", "negative_weight", "item_weight")
+            ),
+            OpenApiParameter("k", int, description="results per page, 1 to 100"),
+            OpenApiParameter("page", int, description="1 to 100"),
+            OpenApiParameter("min_score_ratio", float, description="0 to 1"),
         ],
         responses=SearchOutputSerializer,
     )
@@ -98,12 +134,18 @@ class SimilarItemsApi(CatalogApi):
 
     @extend_schema(
         summary="More like this item",
-        parameters=[OpenApiParameter("k", int), OpenApiParameter("page", int)],
+        parameters=[
+            OpenApiParameter("k", int, description="results per page, 1 to 100"),
+            OpenApiParameter("page", int, description="1 to 100"),
+        ],
         responses=SearchOutputSerializer,
     )
     def get(self, request: Request, item_id: int) -> Response:
+        refuse_unknown_keys(
+            request.query_params, SIMILAR_KEYS, ignored=SearchInputSerializer.ignored_keys
+        )
         item = self.get_item(request, item_id)
         data = {
-            key: request.query_params[key] for key in ("k", "page") if key in request.query_params
+            key: request.query_params[key] for key in SIMILAR_KEYS if key in request.query_params
         }
         return _respond(request, {**data, "item_id": item.pk, "mode": "semantic"})
