@@ -156,21 +156,23 @@ def _frame_count(data: bytes, image: Image.Image, *, max_pixels: int) -> int:
     would decode every frame to count them)."""
     max_frames = settings.SEARCHAPP_MAX_IMAGE_FRAMES
     if image.format == "GIF":
-        frames = _gif_frame_count(data, max_frames=max_frames, max_pixels=max_pixels)
-    else:
-        frames = int(getattr(image, "n_frames", 1))
+        return _gif_frame_count(data, max_frames=max_frames, max_pixels=max_pixels)
+    frames = int(getattr(image, "n_frames", 1))
     if frames > max_frames:
-        raise ValidationError(
-            f"The image has {frames:,} frames; the limit is {max_frames:,}.",
-            code="too_many_frames",
-        )
+        raise _too_many_frames(f"{frames:,}", max_frames)
     return frames
 
 
+def _too_many_frames(count: str, max_frames: int) -> ValidationError:
+    return ValidationError(
+        f"The image has {count} frames; the limit is {max_frames:,}.", code="too_many_frames"
+    )
+
+
 def _gif_frame_count(data: bytes, *, max_frames: int, max_pixels: int) -> int:
-    """Count a GIF's frames from its block structure (GIF89a spec), stopping one past the
-    limit. Also refuses a frame larger than the pixel limit and a file that ends before
-    its trailer (a truncated later frame that Pillow would never look at)."""
+    """Count a GIF's frames from its block structure (GIF89a spec), refusing the file as
+    soon as it passes the frame limit, a frame larger than the pixel limit, and a file that
+    ends before its trailer (a truncated later frame, which Pillow would never look at)."""
 
     def truncated() -> ValidationError:
         return ValidationError(
@@ -211,7 +213,7 @@ def _gif_frame_count(data: bytes, *, max_frames: int, max_pixels: int) -> int:
                 raise _too_many_pixels(width, height, max_pixels)
             frames += 1
             if frames > max_frames:
-                return frames
+                raise _too_many_frames(f"more than {max_frames:,}", max_frames)
             position += 10 + color_table_size(data[position + 9])
             position = skip_sub_blocks(position + 1)  # after the LZW minimum code size
         else:

@@ -77,6 +77,10 @@ OSCAR_COLUMNS = (
 # Row keys of the csv and jsonl formats; any other key becomes an attribute.
 _KNOWN_KEYS = ("external_id", "title", "description", "category", "price", "image", "images")
 _SAFE_FILE_STEM = re.compile(r"^[\w-][\w.-]*$")
+# Python's csv module refuses fields over 128 KB by default and then resumes reading in the
+# middle of the field, where a quoted multi-line text would read as made-up rows. Any field
+# a file holds is read whole instead; the model's limits (description length) judge it.
+CSV_FIELD_LIMIT = 256 * 1024 * 1024
 
 
 class ImportFileError(Exception):
@@ -477,6 +481,7 @@ def _open_text(file: Path) -> TextIO:
 
 def _csv_records(file: Path) -> Iterator[tuple[int, list[str] | RowError]]:
     """(first line, cells) for each non-blank CSV record, or a RowError for a malformed one."""
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     with _open_text(file) as handle:
         reader = csv.reader(handle)
         while True:

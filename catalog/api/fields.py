@@ -78,23 +78,33 @@ class StrictInputSerializer(serializers.Serializer[Any]):
     extra_known_keys: ClassVar[tuple[str, ...]] = ()
     # Keys that are neither listed nor refused: Django's CSRF token, DRF's ?format=.
     ignored_keys: ClassVar[frozenset[str]] = frozenset({"csrfmiddlewaretoken", "format"})
+    # What to say instead of "unknown" for a key that belongs somewhere else.
+    key_hints: ClassVar[dict[str, str]] = {}
 
     def known_keys(self) -> list[str]:
         return [*self.fields, *self.extra_known_keys]
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            refuse_unknown_keys(data, self.known_keys(), ignored=self.ignored_keys)
+            refuse_unknown_keys(
+                data, self.known_keys(), ignored=self.ignored_keys, hints=self.key_hints
+            )
         return super().to_internal_value(data)
 
 
 def refuse_unknown_keys(
-    data: Mapping[str, Any], known: list[str], *, ignored: frozenset[str] = frozenset()
+    data: Mapping[str, Any],
+    known: list[str],
+    *,
+    ignored: frozenset[str] = frozenset(),
+    hints: Mapping[str, str] | None = None,
 ) -> None:
     unknown = [key for key in data if key not in known and key not in ignored]
     if unknown:
         message = f"Unknown field; the known fields are {', '.join(known)}."
-        raise serializers.ValidationError({str(key): [message] for key in unknown[:20]})
+        raise serializers.ValidationError(
+            {str(key): [(hints or {}).get(key, message)] for key in unknown[:20]}
+        )
 
 
 class StrictCharField(serializers.CharField):

@@ -78,7 +78,12 @@ class ItemCreateInputSerializer(StrictInputSerializer):
     images = serializers.ListField(child=ImageInputField(), required=False, default=list)
 
 
+ADD_IMAGES_HINT = "Add images with POST /api/v1/items/{id}/images/."
+
+
 class ItemUpdateInputSerializer(StrictInputSerializer):
+    key_hints = {"images": ADD_IMAGES_HINT}
+
     external_id = StrictCharField(max_length=255, required=False)
     title = StrictCharField(max_length=500, required=False)
     description = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)

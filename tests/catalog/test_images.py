@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,23 +9,7 @@ from PIL import Image
 
 from catalog.images import image_from_bytes, image_from_data_url
 from tests.conftest import make_image_bytes
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares width x height but carries a tiny (wrong) body."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-        + chunk(b"IEND", b"")
-    )
+from tests.security.conftest import png_declaring as png_header_only
 
 
 @pytest.mark.parametrize(
