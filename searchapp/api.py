@@ -53,6 +53,15 @@ class Pagination(PageNumberPagination):
             )
         return size
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1)
+        return parameters
+
 
 def _flatten(errors: Any, prefix: str = "") -> list[str]:
     """{"images": {"0": ["not an image"]}} -> ["images[0]: not an image"]."""

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from catalog import search
 from catalog.api.fields import refuse_unknown_keys
-from catalog.api.serializers import SearchInputSerializer, SearchOutputSerializer
+from catalog.api.serializers import MAX_ID, SearchInputSerializer, SearchOutputSerializer
 from catalog.api.views import CatalogApi, _is_curator
 from searchapp.parsers import API_PARSERS
 
@@ -30,6 +30,16 @@ FORM_KEYS: list[str] = [
     "filters",
 ]
 SIMILAR_KEYS = ["k", "page"]
+
+
+def _bounded(kind: str, low: float, high: float | None = None) -> dict[str, Any]:
+    return {"type": kind, "minimum": low, **({"maximum": high} if high is not None else {})}
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("k", _bounded("integer", 1, 100), description="results per page"),
+    OpenApiParameter("page", _bounded("integer", 1, 100)),
+]
 
 
 def _respond(request: Request, data: dict[str, Any]) -> Response:
@@ -110,18 +120,19 @@ class SearchApi(APIView):
         parameters=[
             OpenApiParameter("q", str, description="the text to search for"),
             OpenApiParameter("negative_text", str, description="push results away from this"),
-            OpenApiParameter("item_id", int, description="more like this item"),
+            OpenApiParameter(
+                "item_id", _bounded("integer", 1, MAX_ID), description="more like this"
+            ),
             OpenApiParameter("mode", str, enum=["hybrid", "semantic", "lexical"]),
             OpenApiParameter("category", str, many=True),
-            OpenApiParameter("price_min", float),
-            OpenApiParameter("price_max", float),
+            OpenApiParameter("price_min", _bounded("number", 0)),
+            OpenApiParameter("price_max", _bounded("number", 0)),
             *(
-                OpenApiParameter(name, float, description="0 to 10")
+                OpenApiParameter(name, _bounded("number", 0, 10))
                 for name in ("text_weight", "negative_weight", "item_weight")
             ),
-            OpenApiParameter("k", int, description="results per page, 1 to 100"),
-            OpenApiParameter("page", int, description="1 to 100"),
-            OpenApiParameter("min_score_ratio", float, description="0 to 1"),
+            *PAGE_PARAMETERS,
+            OpenApiParameter("min_score_ratio", _bounded("number", 0, 1)),
         ],
         responses=SearchOutputSerializer,
     )
@@ -134,10 +145,7 @@ class SimilarItemsApi(CatalogApi):
 
     @extend_schema(
         summary="More like this item",
-        parameters=[
-            OpenApiParameter("k", int, description="results per page, 1 to 100"),
-            OpenApiParameter("page", int, description="1 to 100"),
-        ],
+        parameters=PAGE_PARAMETERS,
         responses=SearchOutputSerializer,
     )
     def get(self, request: Request, item_id: int) -> Response:
