@@ -110,6 +110,12 @@ def png_16bit(size: tuple[int, int] = (40, 30), value: int = 32896) -> bytes:
     return data
 
 
+def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple), value
+    return value
+
+
 def media_files(root: Path) -> list[str]:
     return (
         sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

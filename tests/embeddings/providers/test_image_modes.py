@@ -14,7 +14,7 @@ from embeddings.providers.base import ImagePart, InputType, eight_bit
 from embeddings.providers.http import ImageLimits, fit_image
 from embeddings.providers.onnx import OnnxProvider, decode_image
 from tests.embeddings.providers.tiny_models import build_tiny_clip
-from tests.security.conftest import cmyk_jpeg, encode, png_16bit
+from tests.security.conftest import cmyk_jpeg, encode, pixel, png_16bit
 
 
 def palette_with_transparency() -> Image.Image:
@@ -60,9 +60,9 @@ def close_to(pixel: tuple[int, ...], expected: tuple[int, ...], tolerance: int =
 
 def test_the_onnx_provider_decodes_cmyk_and_16_bit_photos() -> None:
     cmyk = decode_image(cmyk_jpeg())
-    assert cmyk.mode == "RGB" and close_to(cmyk.getpixel((5, 5)), (255, 0, 0))
+    assert cmyk.mode == "RGB" and close_to(pixel(cmyk, (5, 5)), (255, 0, 0))
     grey = decode_image(png_16bit(value=32896))
-    assert grey.mode == "RGB" and grey.getpixel((5, 5)) == (128, 128, 128)  # not white
+    assert grey.mode == "RGB" and pixel(grey, (5, 5)) == (128, 128, 128)  # not white
 
 
 def test_a_16_bit_photo_embeds_as_its_8_bit_twin(tmp_path: Path) -> None:
@@ -86,17 +86,17 @@ def test_a_16_bit_photo_embeds_as_its_8_bit_twin(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type", "pixel"),
+    ("data", "content_type", "expected"),
     [(cmyk_jpeg(), "image/jpeg", (255, 0, 0)), (png_16bit(value=32896), "image/png", (128,) * 3)],
     ids=["cmyk-jpeg", "16-bit-png"],
 )
 def test_vendors_get_cmyk_and_16_bit_photos_as_8_bit_rgb(
-    data: bytes, content_type: str, pixel: tuple[int, int, int]
+    data: bytes, content_type: str, expected: tuple[int, int, int]
 ) -> None:
     fitted = fit_image(ImagePart(data, content_type, weight=0.7), ImageLimits())
     assert fitted.content_type == "image/jpeg" and fitted.weight == 0.7
     with Image.open(io.BytesIO(fitted.data)) as sent:
-        assert sent.mode == "RGB" and close_to(sent.getpixel((5, 5)), pixel)
+        assert sent.mode == "RGB" and close_to(pixel(sent, (5, 5)), expected)
 
 
 def test_vendors_get_plain_modes_unchanged_and_transparency_kept() -> None:
@@ -107,4 +107,4 @@ def test_vendors_get_plain_modes_unchanged_and_transparency_kept() -> None:
     fitted = fit_image(gif, ImageLimits(formats=frozenset({"image/jpeg", "image/png"})))
     assert fitted.content_type == "image/png"
     with Image.open(io.BytesIO(fitted.data)) as sent:
-        assert sent.mode == "RGBA" and sent.getpixel((6, 4))[3] == 0
+        assert sent.mode == "RGBA" and pixel(sent, (6, 4))[3] == 0
