@@ -76,8 +76,8 @@ class StrictInputSerializer(serializers.Serializer[Any]):
 
     # Keys that are accepted and listed as known but read by someone else (pagination).
     extra_known_keys: ClassVar[tuple[str, ...]] = ()
-    # Keys that are neither listed nor refused: Django's CSRF token, DRF's ?format=.
-    ignored_keys: ClassVar[frozenset[str]] = frozenset({"csrfmiddlewaretoken", "format"})
+    # Keys that are neither listed nor refused: Django's CSRF token in a form.
+    ignored_keys: ClassVar[frozenset[str]] = frozenset({"csrfmiddlewaretoken"})
     # What to say instead of "unknown" for a key that belongs somewhere else.
     key_hints: ClassVar[dict[str, str]] = {}
 
@@ -90,6 +90,10 @@ class StrictInputSerializer(serializers.Serializer[Any]):
                 data, self.known_keys(), ignored=self.ignored_keys, hints=self.key_hints
             )
         return super().to_internal_value(data)
+
+
+# Query parameters DRF itself reads (?format=json picks the renderer).
+QUERY_IGNORED_KEYS = frozenset({"format"})
 
 
 def refuse_unknown_keys(

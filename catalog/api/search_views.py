@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import search
-from catalog.api.fields import refuse_unknown_keys
+from catalog.api.fields import QUERY_IGNORED_KEYS, refuse_unknown_keys
 from catalog.api.serializers import MAX_ID, SearchInputSerializer, SearchOutputSerializer
 from catalog.api.views import CatalogApi, _is_curator
 from searchapp.parsers import API_PARSERS
@@ -53,15 +53,18 @@ def _form_data(request: Request) -> dict[str, Any]:
     """Multipart / form bodies and query strings are flat: filters come as category
     (repeatable), price_min, price_max, and attr.<name>=<value>, or as a JSON `filters`."""
     source: Any = request.data if request.method == "POST" else request.query_params
+    ignored = SearchInputSerializer.ignored_keys | (
+        QUERY_IGNORED_KEYS if request.method == "GET" else frozenset()
+    )
     refuse_unknown_keys(
-        {key: None for key in source if not key.startswith("attr.")},
-        FORM_KEYS,
-        ignored=SearchInputSerializer.ignored_keys,
+        {key: None for key in source if not key.startswith("attr.")}, FORM_KEYS, ignored=ignored
     )
     data: dict[str, Any] = {}
     filters: dict[str, Any] = {}
     attributes: dict[str, str] = {}
     for key in source:
+        if key in ignored:
+            continue
         values = source.getlist(key) if hasattr(source, "getlist") else [source[key]]
         if key == "category":
             filters["category"] = values
@@ -149,9 +152,7 @@ class SimilarItemsApi(CatalogApi):
         responses=SearchOutputSerializer,
     )
     def get(self, request: Request, item_id: int) -> Response:
-        refuse_unknown_keys(
-            request.query_params, SIMILAR_KEYS, ignored=SearchInputSerializer.ignored_keys
-        )
+        refuse_unknown_keys(request.query_params, SIMILAR_KEYS, ignored=QUERY_IGNORED_KEYS)
         item = self.get_item(request, item_id)
         data = {
             key: request.query_params[key] for key in SIMILAR_KEYS if key in request.query_params

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.api.fields import (
+    QUERY_IGNORED_KEYS,
     AttributesField,
     FiniteFloatField,
     ImageInputField,
@@ -102,6 +103,7 @@ class ItemFilterSerializer(StrictInputSerializer):
     """The item list's query parameters (page and page_size belong to the pagination)."""
 
     extra_known_keys = ("page", "page_size")
+    ignored_keys = QUERY_IGNORED_KEYS
 
     category = serializers.CharField(required=False)
     price_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)

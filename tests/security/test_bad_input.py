@@ -255,6 +255,9 @@ REFUSALS: list[Refusal] = [
         "POST", ITEMS, b'{"external_id": "x", "title": "x", "images": ["data:image/png;base64,'
         + b"A" * (50 * MB) + b'"]}',
     ), status=413, detail="the limit is"),
+    Refusal("50mb-multipart-text-field", create_multipart(description="x" * (50 * MB)),
+            status=413),
+    Refusal("unknown-format-key-in-body", create_json(format="json"), field="format"),
     Refusal("50mb-form-body", raw(
         "POST", SEARCH, b"q=" + b"a" * (50 * MB), "application/x-www-form-urlencoded"
     ), status=413),
@@ -675,3 +678,11 @@ def test_import_reports_the_bad_row_and_keeps_the_good_one(
     assert media_files(Path(settings.MEDIA_ROOT)) == [image.image.name]
     queued = set(ItemEmbeddingState.objects.values_list("item_id", flat=True))
     assert queued == {item.pk for item in stored.values()}
+
+
+def test_drfs_own_format_parameter_is_not_an_unknown_field(
+    anon_client: APIClient, existing_item: Item
+) -> None:
+    for path in (ITEMS, f"{ITEMS}{existing_item.pk}/similar/"):
+        assert anon_client.get(path, {"format": "json"}).status_code == 200, path
+    assert anon_client.get(SEARCH, {"q": "lamp", "format": "json"}).status_code == 200
