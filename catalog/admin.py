@@ -30,7 +30,15 @@ def _thumbnail(item_image: ItemImage | None, size: int = 64) -> str:
 
 
 class ItemImageForm(forms.ModelForm):
-    """Validates an uploaded file with the same rules as the API before anything is stored."""
+    """Validates an uploaded file with the same rules (and messages) as the API before
+    anything is stored; a plain file field, so that Django's own image check does not
+    answer first."""
+
+    image = forms.FileField(
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        )
+    )
 
     class Meta:
         model = ItemImage

@@ -1,9 +1,17 @@
-"""Image validation: every image that reaches the catalog passes through here first.
+"""Image validation: every image that reaches the catalog (or a search) passes through here first.
 
 An image is accepted only if Pillow can decode it completely, its format is one the
-embedding providers accept (JPEG, PNG, WebP, GIF), and it is within the byte and pixel
-limits in settings. Nothing is stored before that. Images come as bytes, an uploaded file,
-a base64 data URL, or an http(s) URL fetched through the guarded fetcher (searchapp.urlfetch).
+embedding providers accept (JPEG, PNG, WebP, GIF), and it is within the byte, pixel and
+frame limits in settings. Nothing is stored before that. Images come as bytes, an uploaded
+file, a base64 data URL, or an http(s) URL fetched through the guarded fetcher
+(searchapp.urlfetch).
+
+A photo whose EXIF orientation says "rotate me to display" is turned upright here, once,
+and re-encoded in its own format without the orientation tag: the stored file, its
+width, height and sha256 all describe the picture as people see it, and nothing
+downstream (browsers, thumbnails, embedding providers) has to interpret the tag.
+Colour modes are kept as they are (CMYK JPEG, 16-bit PNG): browsers show them, and the
+providers convert to 8-bit RGB when they decode.
 """
 
 from __future__ import annotations
@@ -15,11 +23,11 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from searchapp.urlfetch import UrlFetchError, fetch_url
 
@@ -71,7 +79,22 @@ def _limits() -> tuple[int, int]:
     return settings.SEARCHAPP_MAX_IMAGE_BYTES, settings.SEARCHAPP_MAX_IMAGE_PIXELS
 
 
-def _megabytes(size: int) -> str:
+def _too_many_pixels(width: int, height: int, max_pixels: int) -> ValidationError:
+    return ValidationError(
+        f"The image is {width}x{height} = {width * height:,} pixels; "
+        f"the limit is {max_pixels:,} pixels.",
+        code="too_many_pixels",
+    )
+
+
+def _too_large(size: int, max_bytes: int) -> ValidationError:
+    return ValidationError(
+        f"The image is {megabytes(size)}; the limit is {megabytes(max_bytes)}.",
+        code="too_large",
+    )
+
+
+def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB"
 
 
@@ -86,10 +109,7 @@ def image_from_bytes(data: bytes, *, declared_content_type: str | None = None) -
     if not data:
         raise ValidationError("The file is empty.", code="empty")
     if len(data) > max_bytes:
-        raise ValidationError(
-            f"The image is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}.",
-            code="too_large",
-        )
+        raise _too_large(len(data), max_bytes)
     declared = _normalise_content_type(declared_content_type)
     if declared not in _UNINFORMATIVE_CONTENT_TYPES and declared not in ACCEPTED_CONTENT_TYPES:
         raise ValidationError(
@@ -110,12 +130,11 @@ def image_from_bytes(data: bytes, *, declared_content_type: str | None = None) -
                         code="unsupported_format",
                     )
                 if width * height > max_pixels:
-                    raise ValidationError(
-                        f"The image is {width}x{height} = {width * height:,} pixels; "
-                        f"the limit is {max_pixels:,} pixels.",
-                        code="too_many_pixels",
-                    )
+                    raise _too_many_pixels(width, height, max_pixels)
+                # Before decoding anything: an animation is counted from its structure.
+                frames = _frame_count(data, image, max_pixels=max_pixels)
                 image.load()  # decodes every byte: a truncated or corrupt file fails here
+                upright = _upright(image, data) if frames == 1 else None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValidationError(
             f"The image declares too many pixels (limit {max_pixels:,}).", code="too_many_pixels"
@@ -134,6 +153,10 @@ def image_from_bytes(data: bytes, *, declared_content_type: str | None = None) -
             f"The file was sent as {declared} but its content is {content_type}.",
             code="content_type_mismatch",
         )
+    if upright is not None:
+        data, (width, height) = upright
+        if len(data) > max_bytes:
+            raise _too_large(len(data), max_bytes)
     return ValidatedImage(
         data=data,
         content_type=content_type,
@@ -142,6 +165,119 @@ def image_from_bytes(data: bytes, *, declared_content_type: str | None = None) -
         height=height,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _frame_count(data: bytes, image: Image.Image, *, max_pixels: int) -> int:
+    """How many frames the image has, refused above SEARCHAPP_MAX_IMAGE_FRAMES. PNG (APNG)
+    and WebP declare it in a header; a GIF is walked block by block without decoding (Pillow
+    would decode every frame to count them)."""
+    max_frames = settings.SEARCHAPP_MAX_IMAGE_FRAMES
+    if image.format == "GIF":
+        return _gif_frame_count(data, max_frames=max_frames, max_pixels=max_pixels)
+    frames = int(getattr(image, "n_frames", 1))
+    if frames > max_frames:
+        raise _too_many_frames(f"{frames:,}", max_frames)
+    return frames
+
+
+def _too_many_frames(count: str, max_frames: int) -> ValidationError:
+    return ValidationError(
+        f"The image has {count} frames; the limit is {max_frames:,}.", code="too_many_frames"
+    )
+
+
+def _gif_frame_count(data: bytes, *, max_frames: int, max_pixels: int) -> int:
+    """Count a GIF's frames from its block structure (GIF89a spec), refusing the file as
+    soon as it passes the frame limit, a frame larger than the pixel limit, and a file that
+    ends before its trailer (a truncated later frame, which Pillow would never look at)."""
+
+    def truncated() -> ValidationError:
+        return ValidationError(
+            "The image is truncated or corrupt (the GIF ends before its last frame).",
+            code="corrupt_image",
+        )
+
+    def color_table_size(packed: int) -> int:
+        return 3 * (2 ** ((packed & 0x07) + 1)) if packed & 0x80 else 0
+
+    def skip_sub_blocks(position: int) -> int:
+        while True:
+            if position >= len(data):
+                raise truncated()
+            size = data[position]
+            position += 1 + size
+            if size == 0:
+                return position
+
+    if len(data) < 13:
+        raise truncated()
+    position = 13 + color_table_size(data[10])
+    frames = 0
+    while True:
+        if position >= len(data):
+            raise truncated()
+        block = data[position]
+        if block == 0x3B:  # trailer
+            return frames
+        if block == 0x21:  # extension: label, then sub-blocks
+            position = skip_sub_blocks(position + 2)
+        elif block == 0x2C:  # image descriptor: a frame
+            if position + 10 > len(data):
+                raise truncated()
+            width = int.from_bytes(data[position + 5 : position + 7], "little")
+            height = int.from_bytes(data[position + 7 : position + 9], "little")
+            if width * height > max_pixels:
+                raise _too_many_pixels(width, height, max_pixels)
+            frames += 1
+            if frames > max_frames:
+                raise _too_many_frames(f"more than {max_frames:,}", max_frames)
+            position += 10 + color_table_size(data[position + 9])
+            position = skip_sub_blocks(position + 1)  # after the LZW minimum code size
+        else:
+            raise ValidationError(
+                f"The image is truncated or corrupt (unknown GIF block 0x{block:02x}).",
+                code="corrupt_image",
+            )
+
+
+def _upright(image: Image.Image, data: bytes) -> tuple[bytes, tuple[int, int]] | None:
+    """The loaded image turned as its EXIF orientation says, re-encoded in its own format
+    without the orientation tag; None when it is upright already."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    if orientation not in range(2, 9):
+        return None
+    upright = ImageOps.exif_transpose(image)
+    options: dict[str, Any] = {
+        key: upright.info[key] for key in ("icc_profile", "exif", "dpi") if key in upright.info
+    }
+    if image.format == "JPEG":
+        # The source's own quantisation tables and chroma subsampling: the same quality.
+        options["qtables"] = getattr(image, "quantization", None) or "web_high"
+        sampling = JpegImagePlugin.get_sampling(image)
+        if sampling != -1:
+            options["subsampling"] = sampling
+    elif image.format == "WEBP":
+        if _webp_is_lossless(data):
+            options["lossless"] = True
+        else:
+            options["quality"] = 95
+    buffer = io.BytesIO()
+    upright.save(buffer, format=image.format, **options)
+    return buffer.getvalue(), upright.size
+
+
+def _webp_is_lossless(data: bytes) -> bool:
+    """A WebP file's image chunk is VP8L when it is lossless (RIFF chunks, WebP container spec)."""
+    position = 12
+    while position + 8 <= len(data):
+        kind, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "little"),
+        )
+        if kind in (b"VP8L", b"VP8 "):
+            return kind == b"VP8L"
+        position += 8 + size + (size & 1)
+    return False
 
 
 def image_from_file(file: IO[bytes], *, declared_content_type: str | None = None) -> ValidatedImage:
@@ -165,7 +301,7 @@ def image_from_data_url(value: str) -> ValidatedImage:
     encoded = value[match.end() :]
     if len(encoded) > (max_bytes * 4) // 3 + 4:
         raise ValidationError(
-            f"The image is larger than the limit of {_megabytes(max_bytes)}.", code="too_large"
+            f"The image is larger than the limit of {megabytes(max_bytes)}.", code="too_large"
         )
     try:
         data = base64.b64decode(re.sub(r"\s+", "", encoded), validate=True)

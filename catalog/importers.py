@@ -35,7 +35,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from django.core.files.storage import default_storage
 from django.db import DataError, IntegrityError, transaction
 
 from catalog.images import ValidatedImage, image_from_bytes, image_from_url
-from catalog.models import Item
+from catalog.models import Item, storable_json_problem, storable_text_problem
 from catalog.services import item_create, item_image_add, item_update
 
 logger = logging.getLogger(__name__)
@@ -75,6 +74,10 @@ OSCAR_COLUMNS = (
 # Row keys of the csv and jsonl formats; any other key becomes an attribute.
 _KNOWN_KEYS = ("external_id", "title", "description", "category", "price", "image", "images")
 _SAFE_FILE_STEM = re.compile(r"^[\w-][\w.-]*$")
+# Python's csv module refuses fields over 128 KB by default and then resumes reading in the
+# middle of the field, where a quoted multi-line text would read as made-up rows. Any field
+# a file holds is read whole instead; the model's limits (description length) judge it.
+CSV_FIELD_LIMIT = 256 * 1024 * 1024
 
 
 class ImportFileError(Exception):
@@ -403,6 +406,7 @@ def _open_text(file: Path) -> TextIO:
 
 def _csv_records(file: Path) -> Iterator[tuple[int, list[str] | RowError]]:
     """(first line, cells) for each non-blank CSV record, or a RowError for a malformed one."""
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     with _open_text(file) as handle:
         reader = csv.reader(handle)
         while True:
@@ -692,27 +696,15 @@ def _text(value: Any, name: str) -> str:
 
 
 def _check_string(value: str, name: str) -> None:
-    if "\x00" in value:
-        raise RowError(f"{name} contains a NUL character.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise RowError(f"{name} is not valid UTF-8 text.") from exc
+    problem = storable_text_problem(value, name)
+    if problem:
+        raise RowError(problem)
 
 
 def _check_json_text(value: Any, name: str = "attributes") -> None:
-    """What PostgreSQL's jsonb refuses: NUL, invalid UTF-8, NaN and infinities."""
-    if isinstance(value, str):
-        _check_string(value, name)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise RowError(f"{name} holds {value}, which JSON cannot store.")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_string(str(key), name)
-            _check_json_text(item, f"{name}.{key}")
-    elif isinstance(value, list):
-        for item in value:
-            _check_json_text(item, name)
+    problem = storable_json_problem(value, name)
+    if problem:
+        raise RowError(problem)
 
 
 def _price(value: Any) -> Decimal | None:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 
 # The English text-search configuration is immutable, so Postgres can keep the column as a
@@ -14,6 +19,58 @@ ITEM_SEARCH_VECTOR = (
 )
 
 
+# Deeper attribute objects are refused: nobody describes a product that way, and deep
+# nesting only costs parsers and PostgreSQL stack.
+MAX_ATTRIBUTES_DEPTH = 20
+
+
+def description_max_length() -> int:
+    return int(settings.SEARCHAPP_MAX_DESCRIPTION_CHARS)
+
+
+def storable_text_problem(value: str, name: str) -> str | None:
+    """Why PostgreSQL cannot store `value` as text (NUL, lone surrogates), or None."""
+    if "\x00" in value:
+        return f"{name} contains a NUL character."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{name} is not valid UTF-8 text."
+    return None
+
+
+def storable_json_problem(value: Any, name: str = "attributes", depth: int = 0) -> str | None:
+    """Why PostgreSQL's jsonb cannot store `value` (NUL, invalid UTF-8, NaN and infinities,
+    absurd nesting), or None."""
+    if depth > MAX_ATTRIBUTES_DEPTH:
+        return f"{name} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep."
+    if isinstance(value, str):
+        return storable_text_problem(value, name)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{name} holds {value}, which JSON cannot store."
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = storable_text_problem(str(key), name) or storable_json_problem(
+                item, f"{name}.{key}", depth + 1
+            )
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = storable_json_problem(item, name, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def validate_attributes(value: Any) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError('Attributes must be a JSON object, e.g. {"color": "red"}.')
+    problem = storable_json_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
 class Item(models.Model):
     external_id = models.CharField(
         max_length=255,
@@ -21,7 +78,9 @@ class Item(models.Model):
         help_text="The catalog's own identifier; makes imports idempotent.",
     )
     title = models.CharField(max_length=500)
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(
+        blank=True, default="", validators=[MaxLengthValidator(description_max_length)]
+    )
     category = models.CharField(max_length=255, blank=True, default="", db_index=True)
     price = models.DecimalField(
         max_digits=12,
@@ -30,7 +89,7 @@ class Item(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    attributes = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, validators=[validate_attributes])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.images import ValidatedImage
-from catalog.models import Item, ItemImage
+from catalog.models import Item, ItemImage, storable_text_problem
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ ITEM_FIELDS = (
 
 
 def _clean_text(value: str, field: str) -> str:
-    if "\x00" in value:
-        raise ValidationError({field: "Text may not contain NUL characters."}, code="nul")
+    problem = storable_text_problem(value, field)
+    if problem:
+        raise ValidationError({field: problem}, code="invalid")
     return value.strip() if field in {"external_id", "title", "category"} else value
 
 
@@ -43,8 +44,6 @@ def _validated(item: Item) -> None:
         setattr(item, field, _clean_text(getattr(item, field) or "", field))
     if isinstance(item.price, float | Decimal) and not math.isfinite(item.price):
         raise ValidationError({"price": "The price must be a finite number."}, code="invalid")
-    if not isinstance(item.attributes, dict):
-        raise ValidationError({"attributes": "Attributes must be a JSON object."}, code="invalid")
     try:
         item.full_clean(exclude=["search_vector"], validate_unique=False)
     except ValidationError as exc:

@@ -207,11 +207,25 @@ SEARCHAPP_MAX_IMAGES_PER_ITEM = env_int("SEARCHAPP_MAX_IMAGES_PER_ITEM", 20)
 SEARCHAPP_URL_FETCH_ALLOWED_NETWORKS = env_networks("SEARCHAPP_URL_FETCH_ALLOWED_NETWORKS")
 # Seconds one fetch may take in all: connecting, redirects and reading the body.
 SEARCHAPP_URL_FETCH_TIMEOUT = env_int("SEARCHAPP_URL_FETCH_TIMEOUT", 30)
+# Animated images: only the first frame is shown and embedded; thousands of frames are a
+# decompression attack, not a product photo.
+SEARCHAPP_MAX_IMAGE_FRAMES = env_int("SEARCHAPP_MAX_IMAGE_FRAMES", 500)
+# A long product page is a few thousand characters; 1 MB of text is an accident or an attack
+# (and PostgreSQL's full-text column tops out at 1 MB).
+SEARCHAPP_MAX_DESCRIPTION_CHARS = env_int("SEARCHAPP_MAX_DESCRIPTION_CHARS", 50_000)
 # Base64 data URLs in JSON bodies: room for one image at the byte limit plus the fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "SEARCHAPP_MAX_REQUEST_BYTES", SEARCHAPP_MAX_IMAGE_BYTES * 4 // 3 + 1024 * 1024
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Multipart uploads: a file over the image byte limit stops the upload there (413), and a
+# request carries at most one item's worth of files.
+FILE_UPLOAD_HANDLERS = [
+    "searchapp.parsers.ImageSizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_NUMBER_FILES = SEARCHAPP_MAX_IMAGES_PER_ITEM
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -223,13 +237,13 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "searchapp.parsers.JSONParser",
+        "searchapp.parsers.MultiPartParser",
+        "searchapp.parsers.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "searchapp.api.Pagination",
     "PAGE_SIZE": 24,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "searchapp.schema.AutoSchema",
     "EXCEPTION_HANDLER": "searchapp.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "searchapp.throttles.AnonThrottle",

@@ -5,6 +5,9 @@ from django.urls import include, path, re_path
 from catalog import views as catalog_views
 from searchapp.media import media
 
+# Under /api/ an unknown URL or an unexpected failure is JSON too; pages stay HTML.
+handler400 = "searchapp.views.bad_request"
+handler404 = "searchapp.views.page_not_found"
 handler500 = "searchapp.views.server_error"
 
 urlpatterns = [

@@ -11,7 +11,39 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from searchapp.health import health_status
+from searchapp.parsers import API_PARSERS
 from searchapp.throttles import LoginThrottle
+
+API_PREFIX = "/api/"
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unexpected error: JSON for API clients, the plain page for browsers; never details."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Internal server error; it has been logged."}, status=500)
+    return defaults.server_error(request)
+
+
+HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+        "database": serializers.DictField(),
+        "broker": serializers.DictField(),
+    },
+)
 
 
 class HealthApi(APIView):
@@ -19,20 +51,7 @@ class HealthApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list[type] = []
 
-    @extend_schema(
-        summary="Service health",
-        responses={
-            200: inline_serializer(
-                "Health",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "database": serializers.DictField(),
-                    "broker": serializers.DictField(),
-                },
-            ),
-            503: None,
-        },
-    )
+    @extend_schema(summary="Service health", responses={200: HEALTH, 503: HEALTH})
     def get(self, request: Request) -> Response:
         report = health_status()
         code = (
@@ -42,13 +61,8 @@ class HealthApi(APIView):
 
 
 class TokenApi(ObtainAuthToken):
-    """POST username + password, get the user's API token. Throttled per client address."""
+    """POST username + password, get the user's API token. Throttled per client address;
+    bodies read within the API's size limits."""
 
     throttle_classes = [LoginThrottle]
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """An unexpected error: JSON for API clients, the plain page for browsers; never details."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Internal server error; it has been logged."}, status=500)
-    return defaults.server_error(request)
+    parser_classes = API_PARSERS

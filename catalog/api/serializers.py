@@ -4,12 +4,23 @@ from typing import Any
 
 from rest_framework import serializers
 
-from catalog.api.fields import AttributesField, ImageInputField, ImageListField
-from catalog.models import Item, ItemImage
+from catalog.api.fields import (
+    QUERY_IGNORED_KEYS,
+    AttributesField,
+    FiniteFloatField,
+    ImageInputField,
+    ImageListField,
+    StrictCharField,
+    StrictInputSerializer,
+    bounded_integer,
+)
+from catalog.models import Item, ItemImage, storable_text_problem
 from catalog.search import ItemFilter, ItemQuery, SearchHit, SearchMode, SearchResults, Skipped
 from catalog.selectors import ITEM_ORDERINGS
 
 PRICE: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+# Postgres bigint: the largest id there can be.
+MAX_ID = 2**63 - 1
 
 
 class ItemImageOutputSerializer(serializers.ModelSerializer[ItemImage]):
@@ -54,35 +65,46 @@ class ItemOutputSerializer(serializers.ModelSerializer[Item]):
         return ItemImageOutputSerializer(image, context=self.context).data["url"]
 
 
-class ItemCreateInputSerializer(serializers.Serializer[Any]):
-    external_id = serializers.CharField(max_length=255)
-    title = serializers.CharField(max_length=500)
-    description = serializers.CharField(
+class ItemCreateInputSerializer(StrictInputSerializer):
+    external_id = StrictCharField(max_length=255)
+    title = StrictCharField(max_length=500)
+    # Its length limit (SEARCHAPP_MAX_DESCRIPTION_CHARS) is the model's, checked on save.
+    description = StrictCharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
-    category = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    category = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
     price = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
     attributes = AttributesField(required=False, default=dict)
     is_active = serializers.BooleanField(required=False, default=True)
     images = ImageListField(required=False, default=list)
 
 
-class ItemUpdateInputSerializer(serializers.Serializer[Any]):
-    external_id = serializers.CharField(max_length=255, required=False)
-    title = serializers.CharField(max_length=500, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    category = serializers.CharField(max_length=255, required=False, allow_blank=True)
+ADD_IMAGES_HINT = "Add images with POST /api/v1/items/{id}/images/."
+
+
+class ItemUpdateInputSerializer(StrictInputSerializer):
+    key_hints = {"images": ADD_IMAGES_HINT}
+
+    external_id = StrictCharField(max_length=255, required=False)
+    title = StrictCharField(max_length=500, required=False)
+    description = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    category = StrictCharField(max_length=255, required=False, allow_blank=True)
     price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
     attributes = AttributesField(required=False)
     is_active = serializers.BooleanField(required=False)
 
 
-class ItemImageInputSerializer(serializers.Serializer[Any]):
+class ItemImageInputSerializer(StrictInputSerializer):
     image = ImageInputField()
-    position = serializers.IntegerField(required=False, min_value=0, max_value=10_000)
+    position = bounded_integer("position", 0, 10_000, required=False)
 
 
-class ItemFilterSerializer(serializers.Serializer[Any]):
+class ItemFilterSerializer(StrictInputSerializer):
+    """The item list's query parameters (page and page_size belong to the pagination)."""
+
+    extra_known_keys = ("page", "page_size")
+    ignored_keys = QUERY_IGNORED_KEYS
+
     category = serializers.CharField(required=False)
     price_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
     price_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
@@ -99,9 +121,9 @@ class ItemFilterSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class SearchFiltersSerializer(serializers.Serializer[Any]):
+class SearchFiltersSerializer(StrictInputSerializer):
     category = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, default=list, max_length=50
+        child=StrictCharField(max_length=255), required=False, default=list, max_length=50
     )
     price_min = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, allow_null=True
@@ -118,6 +140,15 @@ class SearchFiltersSerializer(serializers.Serializer[Any]):
             data = {**data, "category": [data["category"]]}
         return super().to_internal_value(data)
 
+    def validate_attributes(self, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            problem = storable_text_problem(name, "An attribute name")
+            if problem or not name.strip() or len(name) > 255:
+                raise serializers.ValidationError(
+                    problem or "An attribute name is 1 to 255 characters."
+                )
+        return value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("price_min"), attrs.get("price_max")
         if low is not None and high is not None and low > high:
@@ -125,26 +156,35 @@ class SearchFiltersSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class SearchInputSerializer(serializers.Serializer[Any]):
+def _weight(default: float) -> FiniteFloatField:
+    return FiniteFloatField(required=False, default=default, min_value=0, max_value=10)
+
+
+class SearchInputSerializer(StrictInputSerializer):
     """One search request, from JSON, multipart, or query parameters. Builds an ItemQuery."""
 
-    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
-    text_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
-    negative_text = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=1000
-    )
-    negative_weight = serializers.FloatField(required=False, default=0.5, min_value=0, max_value=10)
+    text = StrictCharField(required=False, allow_blank=True, default="", max_length=1000)
+    text_weight = _weight(1.0)
+    negative_text = StrictCharField(required=False, allow_blank=True, default="", max_length=1000)
+    negative_weight = _weight(0.5)
     image = ImageInputField(required=False, allow_null=True, default=None)  # never stored
-    image_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
-    item_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    item_weight = serializers.FloatField(required=False, default=1.0, min_value=0, max_value=10)
+    image_weight = _weight(1.0)
+    item_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"max_value": "No item has an id this large."},
+    )
+    item_weight = _weight(1.0)
     mode = serializers.ChoiceField(
         choices=["hybrid", "semantic", "lexical"], required=False, default="hybrid"
     )
     filters = SearchFiltersSerializer(required=False)
-    k = serializers.IntegerField(required=False, default=24, min_value=1, max_value=100)
-    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=100)
-    min_score_ratio = serializers.FloatField(
+    k = bounded_integer("k", 1, 100, required=False, default=24)
+    page = bounded_integer("page", 1, 100, required=False, default=1)
+    min_score_ratio = FiniteFloatField(
         required=False, allow_null=True, default=None, min_value=0, max_value=1
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from catalog.api.serializers import (
 )
 from catalog.models import Item, ItemImage
 from searchapp.api import Pagination
+from searchapp.parsers import API_PARSERS
 
 
 def _is_curator(request: Request) -> bool:
@@ -45,7 +46,7 @@ class CatalogApi(APIView):
     # DjangoModelPermissionsOrAnonReadOnly reads the model from here: writes need the
     # matching catalog.add/change/delete_item permission (staff curators, superusers).
     queryset = Item.objects.none()
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = API_PARSERS
 
     def get_item(self, request: Request, item_id: int) -> Item:
         item = selectors.item_get(item_id=item_id, include_inactive=_is_curator(request))
@@ -61,6 +62,8 @@ class CatalogApi(APIView):
 
 
 class ItemListApi(CatalogApi):
+    pagination_class = Pagination  # read by the schema; get() paginates explicitly
+
     @extend_schema(
         summary="List items",
         parameters=[ItemFilterSerializer],
@@ -83,7 +86,7 @@ class ItemListApi(CatalogApi):
         )
         if curator and data["is_active"] is False:
             queryset = queryset.filter(is_active=False)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         serializer = ItemOutputSerializer(page, many=True, context={"request": request})
         return paginator.get_paginated_response(serializer.data)
@@ -131,10 +134,7 @@ class ItemDetailApi(CatalogApi):
         item = self.get_item(request, item_id)
         if isinstance(request.data, dict) and request.data.get("images"):
             # Refused before validation: no image is decoded, and no URL fetched, in vain.
-            return Response(
-                {"detail": "Add images with POST /api/v1/items/{id}/images/."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ValidationError({"images": ["Add images with POST /api/v1/items/{id}/images/."]})
         serializer_class = ItemUpdateInputSerializer if partial else ItemCreateInputSerializer
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)

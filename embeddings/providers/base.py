@@ -13,14 +13,38 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 from django.core.checks import CheckMessage
 from django.core.exceptions import ImproperlyConfigured
 
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
 Vectors = npt.NDArray[np.float32]
+
+# Modes every model and vendor decodes as they are; others are converted first.
+WEB_IMAGE_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+
+
+def eight_bit(image: Image, *, keep_alpha: bool) -> Image:
+    """The image as 8-bit RGB, or RGBA when it is transparent and `keep_alpha` (otherwise
+    laid on white, the usual background of a product photo). CMYK and palette images are
+    converted; 16-bit greyscale is scaled down (Pillow's own conversion clips it to white)."""
+    from PIL import Image as PILImage
+
+    if image.mode.startswith("I"):  # I, I;16, I;16B ...: values 0..65535
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode in _ALPHA_MODES or "transparency" in image.info:
+        foreground = image.convert("RGBA")
+        if keep_alpha:
+            return foreground
+        background = PILImage.new("RGBA", foreground.size, (255, 255, 255, 255))
+        return PILImage.alpha_composite(background, foreground).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 class InputType(enum.StrEnum):

@@ -26,6 +26,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from embeddings.providers.base import (
+    WEB_IMAGE_MODES,
     EmbeddingInput,
     EmbeddingProvider,
     EmbeddingResult,
@@ -35,6 +36,7 @@ from embeddings.providers.base import (
     ProviderConfigurationError,
     TextPart,
     TransientProviderError,
+    eight_bit,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,9 +135,11 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 def fit_image(part: ImagePart, limits: ImageLimits) -> ImagePart:
-    """The image as the vendor accepts it: unchanged when within the limits; otherwise
-    downscaled (and re-encoded as JPEG, or PNG when it has transparency) until it fits.
-    Never dropped: an image that cannot be made to fit is an error."""
+    """The image as the vendor accepts it: unchanged when within the limits and in a plain
+    8-bit mode; otherwise (downscaled when too big) re-encoded as 8-bit JPEG, or PNG when it
+    has transparency, until it fits. CMYK and 16-bit images are always converted: not every
+    vendor's decoder reads them. Never dropped: an image that cannot be made to fit is an
+    error."""
     from PIL import Image, ImageOps
 
     too_big = limits.max_bytes is not None and len(part.data) > limits.max_bytes
@@ -143,16 +147,15 @@ def fit_image(part: ImagePart, limits: ImageLimits) -> ImagePart:
         pixels = opened.width * opened.height
         too_many = limits.max_pixels is not None and pixels > limits.max_pixels
         wrong_format = part.content_type not in limits.formats
-        if not (too_big or too_many or wrong_format):
+        unusual_mode = opened.mode not in WEB_IMAGE_MODES
+        if not (too_big or too_many or wrong_format or unusual_mode):
             return part
-        image = ImageOps.exif_transpose(opened)
-        image.load()
+        image = eight_bit(ImageOps.exif_transpose(opened), keep_alpha=True)
     scale = 1.0
     if limits.max_pixels is not None and pixels > limits.max_pixels:
         scale = (limits.max_pixels / pixels) ** 0.5
-    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+    has_alpha = image.mode == "RGBA"
     fmt, content_type = ("PNG", "image/png") if has_alpha else ("JPEG", "image/jpeg")
-    image = image.convert("RGBA" if has_alpha else "RGB")
     for _ in range(12):
         size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
         candidate = image.resize(size, Image.Resampling.LANCZOS) if scale < 1.0 else image

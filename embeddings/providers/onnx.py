@@ -36,6 +36,7 @@ from embeddings.providers.base import (
     TextPart,
     Usage,
     Vectors,
+    eight_bit,
     l2_normalise,
 )
 
@@ -369,21 +370,9 @@ def load_tokenizer(folder: Path, *, max_length: int, eos_id: int | None) -> Toke
     return tokenizer
 
 
-def to_rgb(image: Image) -> Image:
-    """Transparent images are laid on white, the usual background of a product photo."""
-    from PIL import Image as PILImage
-
-    if image.mode == "RGB":
-        return image
-    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:
-        foreground = image.convert("RGBA")
-        background = PILImage.new("RGBA", foreground.size, (255, 255, 255, 255))
-        return PILImage.alpha_composite(background, foreground).convert("RGB")
-    return image.convert("RGB")
-
-
 def decode_image(data: bytes) -> Image:
-    """The first frame, turned upright as its EXIF orientation says, in RGB."""
+    """The first frame, turned upright as its EXIF orientation says (catalog images are
+    stored upright already; this covers bytes from anywhere else), in 8-bit RGB."""
     from PIL import Image as PILImage
     from PIL import ImageOps
 
@@ -391,7 +380,7 @@ def decode_image(data: bytes) -> Image:
     # loaded copy (also without EXIF), still valid once the file is closed.
     with PILImage.open(io.BytesIO(data)) as opened:
         upright = ImageOps.exif_transpose(opened)
-    return to_rgb(upright)
+    return eight_bit(upright, keep_alpha=False)
 
 
 def resized_shape(height: int, width: int, shortest_edge: int) -> tuple[int, int]:

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
-import zlib
 from typing import Any
 
 import pytest
@@ -13,25 +11,9 @@ from PIL import Image
 from catalog.images import image_from_bytes, image_from_data_url, image_from_url, sniff_image_format
 from tests.conftest import make_image_bytes
 from tests.http_servers import LocalServer, Sent, repeat, respond, stream
+from tests.security.conftest import png_declaring as png_header_only
 
 MB = 1024 * 1024
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares width x height but carries a tiny (wrong) body."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.mark.parametrize(

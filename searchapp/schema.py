@@ -1,0 +1,77 @@
+"""The OpenAPI schema: drf-spectacular's, plus every error response an operation can really
+give, each with the one error envelope (searchapp.api.exception_handler) as its body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS, AllowAny
+
+ERROR = inline_serializer(
+    "Error",
+    {
+        "detail": serializers.CharField(help_text="What went wrong, in words a person can act on."),
+        "errors": serializers.DictField(
+            required=False,
+            help_text=(
+                'Validation errors keyed by field, e.g. {"images": {"1": ["..."]}} '
+                "(400 responses only)."
+            ),
+        ),
+    },
+)
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Bad input: `detail` says what, `errors` says where.",
+    "401": "The credentials sent are wrong (a bad or expired token).",
+    "403": "Authenticated, but without the permission this needs.",
+    "404": "No such item, image or page (or not visible to you).",
+    "413": "The body, or an image in it, is over the size limit.",
+    "415": "The body's content type is not JSON, multipart or a form.",
+    "429": "Too many requests; retry after the number of seconds in Retry-After.",
+    "503": "The database is unavailable; retry after the seconds in Retry-After.",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses = operation.setdefault("responses", {})
+        envelope = self.resolve_serializer(ERROR, "response").ref
+        for code in self._error_codes(operation):
+            responses.setdefault(
+                code,
+                {
+                    "description": ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": envelope}},
+                },
+            )
+        return dict(operation)
+
+    def _error_codes(self, operation: dict[str, Any]) -> list[str]:
+        view = self.view
+        parameters = operation.get("parameters", [])
+        has_body = "requestBody" in operation
+        codes = ["503"]
+        if has_body or any(parameter["in"] == "query" for parameter in parameters):
+            codes.append("400")
+        if getattr(view, "authentication_classes", None):
+            codes.append("401")
+        permissions = getattr(view, "permission_classes", [])
+        if self.method not in SAFE_METHODS and not all(p is AllowAny for p in permissions):
+            codes.append("403")
+        has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
+        paginated = self.method == "GET" and getattr(view, "pagination_class", None) is not None
+        if has_path_parameters or paginated:
+            codes.append("404")  # a missing object, or a page past the last
+        if has_body:
+            codes.extend(["413", "415"])
+        if getattr(view, "throttle_classes", None):
+            codes.append("429")
+        return sorted(codes)
