@@ -314,10 +314,17 @@ def vector_search_sql(
     return sql, [vector, *params, vector, limit]
 
 
-def exact_search_pays(filters: ItemFilter, exclude_item: int | None) -> bool:
-    """Whether the filters leave so few items (by the planner's estimate, which costs no
-    scan) that computing every distance is cheaper than an HNSW scan that must skip the
-    rest, and exact besides: at most SEARCHAPP_EXACT_SEARCH_MAX_ITEMS."""
+# Measured with the benchmark on 2 cores (docs/benchmarks.md): an exact scan costs about
+# 4 us per item the filters keep; a filtered HNSW scan about 18 us per index tuple it visits,
+# and it visits about depth / selectivity of them. So exact wins while
+# kept^2 < EXACT_SCAN_COST_RATIO * depth * items.
+EXACT_SCAN_COST_RATIO = 4.5
+
+
+def exact_search_pays(filters: ItemFilter, exclude_item: int | None, depth: int) -> bool:
+    """Whether the filters leave so few items that computing every distance is cheaper than
+    an HNSW scan that must skip the rest (and exact besides). Item counts are the planner's
+    estimates, which cost no scan; never more than SEARCHAPP_EXACT_SEARCH_MAX_ITEMS."""
     limit = _int_setting("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
     if limit <= 0 or not (
         filters.categories
@@ -326,6 +333,14 @@ def exact_search_pays(filters: ItemFilter, exclude_item: int | None) -> bool:
         or filters.attributes
     ):
         return False
+    kept = _estimated_items(filters, exclude_item)
+    if kept > limit:
+        return False
+    everything = _estimated_items(ItemFilter(include_inactive=filters.include_inactive), None)
+    return kept * kept <= EXACT_SCAN_COST_RATIO * depth * max(everything, 1.0)
+
+
+def _estimated_items(filters: ItemFilter, exclude_item: int | None) -> float:
     where, params = _filter_sql(filters, exclude_item)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -335,7 +350,7 @@ def exact_search_pays(filters: ItemFilter, exclude_item: int | None) -> bool:
         (plan,) = cursor.fetchone()
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return float(plan[0]["Plan"]["Plan Rows"]) <= limit
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def vector_candidates(
@@ -346,7 +361,7 @@ def vector_candidates(
     queries from coming back short. The row limit grows when items have many images until
     ``depth`` distinct items are found."""
     literal = _vector_literal(vector)
-    exact = exact_search_pays(query.filters, query.item_id)
+    exact = exact_search_pays(query.filters, query.item_id, depth)
     ef_search = max(1, min(1000, _int_setting("SEARCHAPP_HNSW_EF_SEARCH", 100)))
     max_scan = _int_setting("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
     iterative_scan = getattr(settings, "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")

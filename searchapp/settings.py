@@ -167,7 +167,8 @@ SEARCHAPP_HNSW_EF_SEARCH = env_int("SEARCHAPP_HNSW_EF_SEARCH", 100)
 SEARCHAPP_HNSW_MAX_SCAN_TUPLES = env_int("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
 SEARCHAPP_HNSW_ITERATIVE_SCAN = env_str("SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
 SEARCHAPP_SEARCH_DEPTH = env_int("SEARCHAPP_SEARCH_DEPTH", 1000)
-# Filters leaving at most this many items (planner estimate) are answered by an exact scan.
+# Cap on the items a filter may keep and still be answered by an exact scan
+# (catalog.search.exact_search_pays decides below it, by a measured cost model).
 SEARCHAPP_EXACT_SEARCH_MAX_ITEMS = env_int("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -306,11 +306,13 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
     rare_ids = [it.pk for n, it in enumerate(items) if n % 20 == 0]
     expected = sorted(rare_ids, key=lambda pk: -similarity[pk])[:20]
     # 200 matching items: answered exactly, without the index...
-    assert exact_search_pays(rare_tier, None)
-    with override_settings(SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=1000):
-        assert exact_search_pays(ItemFilter(categories=("Rare",)), None)
-        assert not exact_search_pays(ItemFilter(categories=("Common",)), None)  # 3,800 items
-    assert not exact_search_pays(ItemFilter(), None)  # no filter: the index, always
+    assert exact_search_pays(rare_tier, None, depth=100)
+    assert exact_search_pays(ItemFilter(categories=("Rare",)), None, depth=100)
+    # 3,800 of 4,000 items: the index finds 100 of them after a few skips.
+    assert not exact_search_pays(ItemFilter(categories=("Common",)), None, depth=100)
+    with override_settings(SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=100):
+        assert not exact_search_pays(rare_tier, None, depth=100)  # the cap holds
+    assert not exact_search_pays(ItemFilter(), None, depth=100)  # no filter: the index, always
     assert index_scan not in plan(rare_tier, exact=True)
     # ...unless exact scans are switched off, when the (forced) index path must fill the page.
     for force_index in (False, True):
