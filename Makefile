@@ -24,7 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Default: 100k vectors, about 5 minutes here. BENCH_ARGS="--sizes 100000,1000000" adds 1M (~18 more).
+# Default: 100k vectors (~5 min here). BENCH_ARGS="--sizes 100000,1000000" adds 1M (~18 min more).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): the API section will be skipped"
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
