@@ -249,7 +249,7 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
             plan = "\n".join(row[0] for row in cursor.fetchall())
         for query in queries:
             started = time.perf_counter()
-            ranked = vector_candidates(space, query, query_shape, depth)
+            ranked = vector_candidates(space, query, query_shape, depth, exact=exact_path)
             latencies.append(time.perf_counter() - started)
             found.append([item_index[entry.item_id] for entry in ranked[:K]])
     p50, p95 = percentiles(latencies)

@@ -354,14 +354,14 @@ def _estimated_items(filters: ItemFilter, exclude_item: int | None) -> float:
 
 
 def vector_candidates(
-    space: EmbeddingSpace, vector: Vectors, query: ItemQuery, depth: int
+    space: EmbeddingSpace, vector: Vectors, query: ItemQuery, depth: int, *, exact: bool
 ) -> list[Ranked]:
     """Nearest items (collapsed: one row per item, its best source), up to ``depth``.
-    Selective filters are answered exactly; otherwise iterative index scans keep filtered
-    queries from coming back short. The row limit grows when items have many images until
-    ``depth`` distinct items are found."""
+    ``exact`` (exact_search_pays, decided once per search) answers selective filters by an
+    exact scan; otherwise iterative index scans keep filtered queries from coming back
+    short. The row limit grows when items have many images until ``depth`` distinct items
+    are found."""
     literal = _vector_literal(vector)
-    exact = exact_search_pays(query.filters, query.item_id, depth)
     ef_search = max(1, min(1000, _int_setting("SEARCHAPP_HNSW_EF_SEARCH", 100)))
     max_scan = _int_setting("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
     iterative_scan = getattr(settings, "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
@@ -461,6 +461,7 @@ def item_search(*, query: ItemQuery) -> SearchResults:
         query.mode in (SearchMode.SEMANTIC, SearchMode.HYBRID) and query.has_semantic_parts
     )
     if wants_semantic:
+        exact = exact_search_pays(query.filters, query.item_id, depth)
         for space in EmbeddingSpace.objects.filter(status=EmbeddingSpace.Status.ACTIVE).order_by(
             "id"
         ):
@@ -476,7 +477,9 @@ def item_search(*, query: ItemQuery) -> SearchResults:
                 continue
             if vector is None:
                 continue
-            semantic.append((space.name, vector_candidates(space, vector, query, depth)))
+            semantic.append(
+                (space.name, vector_candidates(space, vector, query, depth, exact=exact))
+            )
     mode = query.mode
     if wants_semantic and not semantic:
         if query.text:

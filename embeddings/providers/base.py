@@ -9,7 +9,9 @@ L2-normalised.
 
 from __future__ import annotations
 
+import base64
 import enum
+import io
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,19 @@ class ImagePart:
 
     def __repr__(self) -> str:  # keep logs and test output readable
         return f"ImagePart({self.content_type}, {len(self.data)} bytes, weight={self.weight})"
+
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    def data_url(self) -> str:
+        return f"data:{self.content_type};base64,{self.base64()}"
+
+    def pixels(self) -> int:
+        """Width x height, read from the header (nothing is decoded)."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(self.data)) as image:
+            return int(image.width * image.height)
 
 
 Part = TextPart | ImagePart

@@ -42,8 +42,6 @@ The key: OPTIONS["api_key"], else ``COHERE_API_KEY`` (this project's name), else
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -75,19 +73,8 @@ MAX_REQUEST_IMAGE_BYTES = 20_000_000  # all data URIs of one request
 DATA_URI_PREFIX = len("data:image/jpeg;base64,")
 
 
-def data_uri(part: ImagePart) -> str:
-    return f"data:{part.content_type};base64,{base64.b64encode(part.data).decode('ascii')}"
-
-
 def data_uri_length(part: ImagePart) -> int:
     return len("data:;base64,") + len(part.content_type) + 4 * ((len(part.data) + 2) // 3)
-
-
-def image_pixels(part: ImagePart) -> int:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(part.data)) as image:
-        return int(image.width * image.height)
 
 
 class CohereProvider(HttpProvider):
@@ -180,7 +167,7 @@ class CohereProvider(HttpProvider):
     def _content(part: TextPart | ImagePart) -> dict[str, Any]:
         if isinstance(part, TextPart):
             return {"type": "text", "text": part.text}
-        return {"type": "image_url", "image_url": {"url": data_uri(part)}}
+        return {"type": "image_url", "image_url": {"url": part.data_url()}}
 
     def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
         rows = body["embeddings"]["float"]
@@ -196,7 +183,7 @@ class CohereProvider(HttpProvider):
         pixels = (
             sum(int(image["width"]) * int(image["height"]) for image in answered)
             if answered
-            else sum(image_pixels(part) for part in sent_images)
+            else sum(part.pixels() for part in sent_images)
         )
         return EmbeddingResult(
             vectors=vectors,

@@ -9,6 +9,7 @@ A subclass says where to send a batch and how to read the answer (`request_for` 
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import io
 import logging
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
+import numpy as np
+import numpy.typing as npt
 from django.core import checks
 from django.utils.module_loading import import_string
 
@@ -444,6 +447,14 @@ class HttpProvider(EmbeddingProvider):
         """Exponential backoff with full jitter."""
         ceiling = min(self.backoff_max, self.backoff * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+def decode_vector(value: Any) -> npt.NDArray[np.float32]:
+    """A vector as vendors return it: a list of floats, or base64 of little-endian float32
+    (Voyage's output_encoding, Jina's and OpenAI's base64 encodings)."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
+    return np.asarray(value, dtype=np.float32)
 
 
 def redact(text: str, auth_headers: Mapping[str, str]) -> str:

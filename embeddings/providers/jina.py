@@ -31,8 +31,6 @@ downscaled to the 512×512 pixels the model sees.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -48,7 +46,7 @@ from embeddings.providers.base import (
     TextPart,
     Usage,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, decode_vector
 
 # model -> (full dimensions, smallest Matryoshka size); the blog's model table.
 MODELS: dict[str, tuple[int, int]] = {"jina-clip-v2": (1024, 64)}
@@ -136,7 +134,7 @@ class JinaProvider(HttpProvider):
         if sorted(indices) != list(range(len(inputs))):
             raise ValueError(f"indices {indices} do not cover the {len(inputs)} inputs")
         for index, item in zip(indices, data, strict=True):
-            vectors[index] = decode_embedding(item["embedding"])
+            vectors[index] = decode_vector(item["embedding"])
         usage = body.get("usage") or {}
         images = [part for parts in inputs for part in parts if isinstance(part, ImagePart)]
         return EmbeddingResult(
@@ -146,7 +144,7 @@ class JinaProvider(HttpProvider):
                 # Jina counts image tokens in the same total as text tokens.
                 text_tokens=int(usage.get("total_tokens") or usage.get("prompt_tokens") or 0),
                 images=len(images),
-                image_pixels=sum(image_pixels(image) for image in images),
+                image_pixels=sum(image.pixels() for image in images),
             ),
         )
 
@@ -156,18 +154,4 @@ def input_object(parts: EmbeddingInput) -> dict[str, str]:
     (part,) = parts
     if isinstance(part, TextPart):
         return {"text": part.text}
-    return {"image": base64.b64encode(part.data).decode("ascii")}
-
-
-def decode_embedding(value: Any) -> np.ndarray:
-    """A list of floats (embedding_type "float") or base64 of little-endian float32."""
-    if isinstance(value, str):
-        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
-    return np.asarray(value, dtype=np.float32)
-
-
-def image_pixels(part: ImagePart) -> int:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(part.data)) as image:
-        return int(image.width * image.height)
+    return {"image": part.base64()}

@@ -34,7 +34,6 @@ shared retry / circuit-breaker path) and the vectors come back in input order.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -207,7 +206,7 @@ class NomicProvider(HttpProvider):
             Usage(
                 inputs=len(inputs),
                 images=len(images),
-                image_pixels=sum(image_pixels(image) for image in images),
+                image_pixels=sum(image.pixels() for image in images),
             ),
         )
 
@@ -240,10 +239,3 @@ def image_of(parts: EmbeddingInput) -> ImagePart:
     if not isinstance(part, ImagePart):
         raise TypeError("a Nomic image request holds images only")
     return part
-
-
-def image_pixels(part: ImagePart) -> int:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(part.data)) as image:
-        return int(image.width * image.height)

@@ -39,8 +39,6 @@ What the OpenAI docs do not cover, and how this provider handles it:
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -59,7 +57,7 @@ from embeddings.providers.base import (
     TextPart,
     Usage,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, decode_vector
 
 MAX_INPUTS_PER_REQUEST = 2048  # OpenAI: "any array must be 2048 dimensions or less"
 DEFAULT_MAX_BATCH = 64
@@ -198,10 +196,7 @@ class OpenAICompatibleProvider(HttpProvider):
         part = parts[0]  # embed() hands a non-interleaving provider one part per input
         if isinstance(part, TextPart):
             return prefix + part.text
-        encoded = base64.b64encode(part.data).decode("ascii")
-        if self.image_format == "data_url":
-            return f"data:{part.content_type};base64,{encoded}"
-        return encoded
+        return part.data_url() if self.image_format == "data_url" else part.base64()
 
     def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
         data = body["data"]
@@ -218,14 +213,11 @@ class OpenAICompatibleProvider(HttpProvider):
         for parts in inputs:
             if isinstance(parts[0], ImagePart):
                 usage.images += 1
-                usage.image_pixels += _pixels(parts[0].data)
+                usage.image_pixels += parts[0].pixels()
         return EmbeddingResult(vectors=np.stack(rows), usage=usage)
 
     def _vector(self, embedding: Any) -> np.ndarray:
-        if isinstance(embedding, str):  # encoding_format "base64": little-endian float32
-            vector = np.frombuffer(base64.b64decode(embedding), dtype="<f4").astype(np.float32)
-        else:
-            vector = np.asarray(embedding, dtype=np.float32)
+        vector = decode_vector(embedding)  # a list, or encoding_format "base64"
         if vector.shape != (self.dimensions,):
             raise ValueError(
                 f"the server returned vectors of shape {vector.shape}, but "
@@ -264,10 +256,3 @@ def _flag(options: Mapping[str, Any], name: str, where: str) -> bool:
     if word in TRUE_WORDS | FALSE_WORDS:
         return word in TRUE_WORDS
     raise ProviderConfigurationError(f"{where}: OPTIONS[{name!r}] must be true or false")
-
-
-def _pixels(data: bytes) -> int:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:  # reads the header only
-        return int(image.width * image.height)

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import io
 import json
 import os
 import re
@@ -393,7 +392,7 @@ class VertexProvider(HttpProvider):
         part = parts[0]
         if isinstance(part, TextPart):
             return {"text": fit_text(part.text)}
-        return {"image": {"bytesBase64Encoded": base64.b64encode(part.data).decode("ascii")}}
+        return {"image": {"bytesBase64Encoded": part.base64()}}
 
     def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
         predictions = body["predictions"]
@@ -410,12 +409,5 @@ class VertexProvider(HttpProvider):
             rows.append(vector)
             if isinstance(part, ImagePart):
                 usage.images += 1
-                usage.image_pixels += _pixels(part.data)
+                usage.image_pixels += part.pixels()
         return EmbeddingResult(vectors=np.stack(rows).astype(np.float32, copy=False), usage=usage)
-
-
-def _pixels(data: bytes) -> int:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:  # reads the header only
-        return int(image.width * image.height)

@@ -33,8 +33,6 @@ OPTIONS["dimensions"] is set. ``voyage-multimodal-3`` has 1024 dimensions only.
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -51,7 +49,7 @@ from embeddings.providers.base import (
     TextPart,
     Usage,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, decode_vector
 
 # model -> (default dimensions, dimensions the model can return)
 MODELS: dict[str, tuple[int, tuple[int, ...]]] = {
@@ -68,27 +66,10 @@ MAX_TOKENS_PER_REQUEST = 320_000
 MIN_BILLED_PIXELS = 50_000
 
 
-def data_url(part: ImagePart) -> str:
-    return f"data:{part.content_type};base64,{base64.b64encode(part.data).decode('ascii')}"
-
-
 def estimate_text_tokens(text: str) -> int:
     """Voyage's tokenizer is not available offline; three characters per token is a
     conservative guess for English and most European text."""
     return len(text) // 3 + 1
-
-
-def image_pixels(part: ImagePart) -> int:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(part.data)) as image:
-        return int(image.width * image.height)
-
-
-def decode_vector(value: Any) -> np.ndarray:
-    if isinstance(value, str):  # output_encoding "base64": a NumPy float32 array's bytes
-        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
-    return np.asarray(value, dtype=np.float32)
 
 
 class VoyageProvider(HttpProvider):
@@ -162,7 +143,7 @@ class VoyageProvider(HttpProvider):
     def _content(part: TextPart | ImagePart) -> dict[str, str]:
         if isinstance(part, TextPart):
             return {"type": "text", "text": part.text}
-        return {"type": "image_base64", "image_base64": data_url(part)}
+        return {"type": "image_base64", "image_base64": part.data_url()}
 
     def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
         rows = sorted(body["data"], key=lambda row: int(row["index"]))
@@ -188,7 +169,7 @@ class VoyageProvider(HttpProvider):
             if isinstance(part, TextPart):
                 tokens += estimate_text_tokens(part.text)
             else:
-                pixels = max(image_pixels(part), MIN_BILLED_PIXELS)
+                pixels = max(part.pixels(), MIN_BILLED_PIXELS)
                 tokens += math.ceil(pixels / PIXELS_PER_TOKEN)
         return tokens
 
