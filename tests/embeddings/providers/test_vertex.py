@@ -105,7 +105,10 @@ def test_unsupported_dimensions_are_refused(dimensions: Any) -> None:
 
 
 def test_unknown_model_and_bad_location_are_refused() -> None:
-    with pytest.raises(ProviderConfigurationError, match=r"OPTIONS\['model'\] must be one of multimodalembedding@001"):
+    with pytest.raises(
+        ProviderConfigurationError,
+        match=r"OPTIONS\['model'\] must be one of multimodalembedding@001",
+    ):
         make_provider(model="textembedding-gecko@003")
     with pytest.raises(ProviderConfigurationError, match="location"):
         make_provider(location="us central/1")
