@@ -4,18 +4,13 @@
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery as TextSearchQuery
-from django.contrib.postgres.search import SearchRank
-from django.db.models import F
 
-from catalog.models import Item
 from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ImagePart, ProviderError
 from search._vectors import exact_search_pays, space_nearest, space_query_vector
+from search.lexical import bm25_list, trigram_list
 from search.query import SearchQuery
 from search.types import ListKind, Matched, Ranked, RankedList, Skipped
 
@@ -26,13 +21,6 @@ def list_depth(query: SearchQuery) -> int:
     """How many items each ranked list contributes to this query: enough for the page
     asked for, and at least 100 so that fusion sees more than the first page of each."""
     return min(settings.SEARCHAPP_SEARCH_DEPTH, max(query.page * query.k + 1, 100))
-
-
-@dataclass
-class Retrieved:
-    semantic: list[RankedList] = field(default_factory=list)
-    lexical: RankedList | None = None
-    skipped: list[Skipped] = field(default_factory=list)
 
 
 def _reason(exc: Exception) -> str:
@@ -90,33 +78,10 @@ def vector_lists(query: SearchQuery, depth: int) -> tuple[list[RankedList], list
     return lists, skipped
 
 
-_WORD = re.compile(r"\w+")
-
-
-def _any_word(text: str) -> TextSearchQuery | None:
-    """Items matching any of the words, ranked by how well they match (more words, in the
-    title, rank higher) — the recall a catalog search box needs; "red mug" must not miss a
-    "mug" whose colour is only in the picture. Stop words are dropped by the configuration."""
-    words = _WORD.findall(text.lower())
-    if not words:
-        return None
-    return TextSearchQuery(" | ".join(words), search_type="raw", config="english")
-
-
-def lexical_list(query: SearchQuery, depth: int) -> RankedList:
-    """Postgres full-text search over the weighted title > category > description column;
-    negative text excludes the items that match it."""
-    terms = _any_word(query.text)
-    if terms is None:
-        return RankedList(name="lexical", kind=ListKind.LEXICAL, entries=[])
-    queryset = query.candidates_filter.apply(Item.objects.all()).filter(search_vector=terms)
-    negative = _any_word(query.negative_text)
-    if negative is not None:
-        queryset = queryset.exclude(search_vector=negative)
-    rows = (
-        queryset.annotate(rank=SearchRank(F("search_vector"), terms))
-        .order_by("-rank", "id")
-        .values_list("id", "rank")[:depth]
-    )
-    entries = [Ranked(item_id=item_id, score=float(rank)) for item_id, rank in rows]
-    return RankedList(name="lexical", kind=ListKind.LEXICAL, entries=entries)
+def lexical_lists(query: SearchQuery, depth: int) -> list[RankedList]:
+    """BM25 over the items' documents, and the fuzzy title list for misspellings."""
+    item_filter = query.candidates_filter
+    return [
+        bm25_list(query.text, item_filter, depth, negative_text=query.negative_text),
+        trigram_list(query.text, item_filter, depth, negative_text=query.negative_text),
+    ]

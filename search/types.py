@@ -22,6 +22,7 @@ class Matched(enum.StrEnum):
 class ListKind(enum.StrEnum):
     LEXICAL = "lexical"
     SEMANTIC = "semantic"
+    IDENTIFIER = "identifier"  # exact identifier matches: pinned first, never fused
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class SearchResults:
     k: int
     took_ms: float
     spaces: list[str]  # the spaces that answered
+    did_you_mean: str | None = None  # a respelling of the query, when it found little
+    profile: str = "default"  # the fusion profile that ranked the results
 
     @property
     def has_next(self) -> bool:

@@ -42,3 +42,5 @@ class SearchOutputSerializer(serializers.Serializer[SearchResults]):
     k = serializers.IntegerField()
     has_next = serializers.BooleanField()
     took_ms = serializers.FloatField()
+    did_you_mean = serializers.CharField(allow_null=True)
+    profile = serializers.CharField()

@@ -23,6 +23,7 @@ from embeddings import services
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ProviderError, TransientProviderError
 from search._vectors import exact_search_pays, query_vector_cache, vector_search_sql
+from search.fuse import FusionMethod, FusionProfile
 from search.query import SearchQuery
 from search.service import item_search
 from search.types import SearchMode
@@ -195,7 +196,7 @@ def test_paging_is_stable_and_the_score_floor_is_relative_to_the_best() -> None:
     assert titles(floored) == [f"deg{d:02}" for d in range(0, 26, 3)]
 
 
-def test_hybrid_fuses_spaces_and_lexical_by_reciprocal_rank() -> None:
+def test_hybrid_fuses_spaces_and_lexical_by_weighted_reciprocal_rank() -> None:
     geo, words = space("geo", "geo"), space("words", "geo-text")
     GeometryProvider.table["ceramic teapot"] = at_angle(0)
     teapot = item("teapot", title="Ceramic teapot")
@@ -204,21 +205,35 @@ def test_hybrid_fuses_spaces_and_lexical_by_reciprocal_rank() -> None:
     for target, (a, b) in {teapot: (30, 10), kettle: (10, 20), cup: (20, 30)}.items():
         put(geo, target, at_angle(a))
         put(words, target, at_angle(b))
-    results = search(text="ceramic teapot", mode=SearchMode.HYBRID)
-    # ranks: geo kettle1 cup2 teapot3; words teapot1 kettle2 cup3; lexical teapot1.
+    weights = {"geo": 2.0, "words": 1.0, "lexical": 1.0, "trigram": 0.0}
+    profile = FusionProfile(weights=weights)
+    query = SearchQuery(text="ceramic teapot", mode=SearchMode.HYBRID)
+    results = item_search(query=query, profile=profile)
+    # ranks: geo kettle1 cup2 teapot3 (weight 2); words teapot1 kettle2 cup3; lexical teapot1;
+    # the fuzzy title list weighs 0 and takes no part.
     expected = {
-        "Ceramic teapot": 1 / 63 + 1 / 61 + 1 / 61,
-        "Steel kettle": 1 / 61 + 1 / 62,
-        "Tea cup": 1 / 62 + 1 / 63,
+        "Ceramic teapot": 2 / 63 + 1 / 61 + 1 / 61,
+        "Steel kettle": 2 / 61 + 1 / 62,
+        "Tea cup": 2 / 62 + 1 / 63,
     }
     assert titles(results) == ["Ceramic teapot", "Steel kettle", "Tea cup"]
     for hit in results.hits:
-        assert hit.score == pytest.approx(expected[hit.item.title] / (3 / 61), abs=1e-6)
+        assert hit.score == pytest.approx(expected[hit.item.title] / (4 / 61), abs=1e-6)
     assert results.spaces == ["geo", "words"] and results.mode == "hybrid"
-    with override_settings(SEARCHAPP_RRF_K=0):
-        assert search(text="ceramic teapot", mode=SearchMode.HYBRID).hits[0].score == pytest.approx(
-            (1 / 3 + 1 + 1) / 3, abs=1e-6
-        )
+    # Weight the first space alone up and it decides; k = 0 makes rank 1 worth 1.
+    alone = FusionProfile(weights={**weights, "geo": 10.0}, rrf_k=0)
+    top = item_search(query=query, profile=alone).hits
+    assert [hit.item.title for hit in top][0] == "Steel kettle"
+    assert top[0].score == pytest.approx((10 / 1 + 1 / 2) / 12, abs=1e-6)
+    # Convex combination: min-max normalised scores, weighted, over the weights' sum (the
+    # vectors are compared in half precision, hence the tolerance).
+    convex = FusionProfile(method=FusionMethod.CONVEX, weights={**weights, "lexical": 0.0})
+    fused = {h.item.title: h.score for h in item_search(query=query, profile=convex).hits}
+    cos = {d: math.cos(math.radians(d)) for d in (10, 20, 30)}
+    geo_norm = {d: (cos[d] - cos[30]) / (cos[10] - cos[30]) for d in (10, 20, 30)}
+    assert fused["Steel kettle"] == pytest.approx((2 * geo_norm[10] + geo_norm[20]) / 3, abs=2e-3)
+    assert fused["Ceramic teapot"] == pytest.approx((2 * geo_norm[30] + geo_norm[10]) / 3, abs=2e-3)
+    assert fused["Tea cup"] == pytest.approx((2 * geo_norm[20] + geo_norm[30]) / 3, abs=2e-3)
 
 
 def test_lexical_mode_ranks_title_over_description_and_honours_filters() -> None:
