@@ -48,7 +48,7 @@ from embeddings.providers.base import (
     l2_normalise,
 )
 from embeddings.providers.registry import providers
-from embeddings.services import provider_usage_record
+from embeddings.space_provider import provider_usage_record
 
 logger = logging.getLogger(__name__)
 

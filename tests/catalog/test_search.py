@@ -27,7 +27,8 @@ from catalog.search import (
     query_vector_cache,
     vector_search_sql,
 )
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ProviderError, TransientProviderError
 from tests.conftest import make_image_bytes
@@ -46,7 +47,7 @@ def geometry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     GeometryProvider.table = {}
     GeometryProvider.fail_with = None
     query_vector_cache.clear()
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
         yield
     GeometryProvider.fail_with = None
@@ -65,7 +66,7 @@ def at_angle(degrees: float) -> list[float]:
 
 
 def space(name: str = "geo", alias: str = "geo") -> EmbeddingSpace:
-    return services.space_create(name=name, provider_alias=alias, activate=True)
+    return embedding_spaces.space_create(name=name, provider_alias=alias, activate=True)
 
 
 def item(external_id: str, **fields: Any) -> Item:

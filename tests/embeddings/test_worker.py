@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from embeddings import services
 from embeddings.inputs import item_text
 from embeddings.models import Embedding, ItemEmbeddingState
 from embeddings.providers.base import ImagePart, InputType, TextPart
 from embeddings.providers.registry import providers
+from embeddings.spaces import space_create
 from tests.conftest import make_image_bytes, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -30,8 +30,8 @@ def test_item_created_through_the_api_is_embedded_by_a_worker(
     curator_client: APIClient,
 ) -> None:
     settings.MEDIA_ROOT = worker_media_root
-    clip = services.space_create(name="tiny-clip", provider_alias="tiny-clip", activate=True)
-    words = services.space_create(name="tiny-minilm", provider_alias="tiny-minilm", activate=True)
+    clip = space_create(name="tiny-clip", provider_alias="tiny-clip", activate=True)
+    words = space_create(name="tiny-minilm", provider_alias="tiny-minilm", activate=True)
     assert (clip.embeds_text, clip.embeds_images, words.embeds_images) == (True, True, False)
     png = make_image_bytes("PNG", size=(40, 30), color=(10, 200, 30))
     response = curator_client.post(
