@@ -29,6 +29,13 @@ def fake_vector(key: bytes, dimensions: int) -> np.ndarray:
     return l2_normalise(np.random.default_rng(seed).standard_normal(dimensions))[0]
 
 
+def interleaved_key(parts: EmbeddingInput) -> bytes:
+    return b"|".join(
+        b"text:" + part.text.encode() if isinstance(part, TextPart) else b"image:" + part.data
+        for part in parts
+    )
+
+
 class FakeProvider(EmbeddingProvider):
     calls: ClassVar[list[list[EmbeddingInput]]] = []
     transient_failures: ClassVar[int] = 0  # the next N calls raise TransientProviderError
@@ -41,6 +48,7 @@ class FakeProvider(EmbeddingProvider):
             image=options.get("image", True),
             dimensions=int(options.get("dimensions", 8)),
             max_batch=int(options.get("max_batch", 4)),
+            interleaved=bool(options.get("interleaved", False)),
         )
 
     @property
@@ -62,6 +70,9 @@ class FakeProvider(EmbeddingProvider):
             raise TransientProviderError(self.alias, "503 Service Unavailable (injected)")
         rows = []
         for parts in inputs:
+            if len(parts) > 1:  # an interleaved input: one vector for all its parts
+                rows.append(fake_vector(interleaved_key(parts), self.capabilities.dimensions))
+                continue
             (part,) = parts
             if isinstance(part, TextPart):
                 bad = type(self).reject_text_containing

@@ -29,6 +29,7 @@ from embeddings.queue import (
 from embeddings.spaces import space_create, space_delete, space_retire
 from embeddings.store import EmbedReport
 from tests.conftest import make_image_bytes
+from tests.embeddings.factories import make_item
 from tests.embeddings.fakes import FakeProvider, fake_vector
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
@@ -37,14 +38,6 @@ State = ItemEmbeddingState.Status
 
 def provider_inputs() -> int:
     return sum(len(call) for call in FakeProvider.calls)
-
-
-def make_item(external_id: str, title: str = "Red mug", images: int = 1, **fields: Any) -> Item:
-    return catalog_services.item_create(
-        external_id=external_id, title=title,
-        images=[image_from_bytes(make_image_bytes(color=(n * 40 % 255, 10, 10))) for n in range(images)],
-        **fields,
-    )  # fmt: skip
 
 
 def drain(space: EmbeddingSpace) -> EmbedReport:
