@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -72,7 +73,7 @@ def _vector_literal(vector: Vectors) -> str:
 
 def space_nearest_sql(
     *, space: EmbeddingSpace, item_filter: ItemFilter, vector: str, limit: int, exact: bool
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Any]]:
     """The nearest sources of a space under the filter: ordered by the space's indexed
     expression, or (``exact``) by computing the distance of every row the filter leaves,
     behind a fence that keeps the planner off the index. Literal ints only are formatted

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 from django.test import override_settings
 
-from embeddings.models import Embedding
+from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ImagePart, TextPart, fuse, l2_normalise
 from embeddings.query import query_vector_cache, space_query_vector
 from embeddings.queue import space_embed_pending
@@ -30,6 +31,12 @@ def empty_cache() -> Iterator[None]:
     query_vector_cache.clear()
 
 
+def query(space: EmbeddingSpace, **parts: Any) -> np.ndarray:
+    vector = space_query_vector(space=space, **parts)
+    assert vector is not None
+    return vector
+
+
 def text(value: str, dimensions: int = 8) -> np.ndarray:
     return fake_vector(b"text:" + value.encode(), dimensions)
 
@@ -40,15 +47,15 @@ def image(part: ImagePart, dimensions: int = 8) -> np.ndarray:
 
 def test_text_and_image_are_embedded_apart_and_fused_by_weight() -> None:
     space = space_create(name="both", provider_alias="fake", activate=True)
-    assert np.allclose(space_query_vector(space=space, text="red mug"), text("red mug"), atol=1e-6)
-    mixed = space_query_vector(space=space, text="red mug", image=PICTURE, image_weight=2.0)
+    assert np.allclose(query(space, text="red mug"), text("red mug"), atol=1e-6)
+    mixed = query(space, text="red mug", image=PICTURE, image_weight=2.0)
     expected = fuse(np.stack([text("red mug"), image(PICTURE)]), [1.0, 2.0])
     assert np.allclose(mixed, expected, atol=1e-6)
 
 
 def test_negative_text_pushes_the_query_away() -> None:
     space = space_create(name="both", provider_alias="fake", activate=True)
-    vector = space_query_vector(space=space, text="mug", negative_text="plastic",
+    vector = query(space, text="mug", negative_text="plastic",
                                 negative_weight=0.25)  # fmt: skip
     expected = fuse(np.stack([text("mug"), text("plastic")]), [1.0, -0.25])
     assert np.allclose(vector, expected, atol=1e-6)
@@ -59,7 +66,7 @@ def test_an_interleaving_model_reads_text_and_image_as_one_input() -> None:
     with override_settings(EMBEDDING_PROVIDERS=providers):
         space = space_create(name="mixed", provider_alias="mixed", activate=True)
         FakeProvider.calls.clear()
-        vector = space_query_vector(space=space, text="red mug", image=PICTURE)
+        vector = query(space, text="red mug", image=PICTURE)
         assert FakeProvider.calls == [[(TextPart("red mug"), PICTURE)]]
         expected = fake_vector(interleaved_key((TextPart("red mug"), PICTURE)), 8)
         assert np.allclose(vector, expected, atol=1e-6)
@@ -75,8 +82,8 @@ def test_more_like_this_starts_from_the_items_stored_vectors() -> None:
     space_embed_pending(space=space)
     stored = np.array([row.vector for row in Embedding.objects.filter(space=space, item=item)])
     own = l2_normalise(l2_normalise(stored).mean(axis=0))[0]
-    assert np.allclose(space_query_vector(space=space, item_id=item.pk), own, atol=1e-5)
-    with_text = space_query_vector(space=space, text="blue", item_id=item.pk, item_weight=0.5)
+    assert np.allclose(query(space, item_id=item.pk), own, atol=1e-5)
+    with_text = query(space, text="blue", item_id=item.pk, item_weight=0.5)
     assert np.allclose(with_text, fuse(np.stack([text("blue"), own]), [1.0, 0.5]), atol=1e-5)
     assert space_query_vector(space=space, item_id=item.pk + 1000) is None  # nothing stored
 
@@ -92,8 +99,8 @@ def test_text_vectors_are_cached_per_model() -> None:
     words = space_create(name="words", provider_alias="fake-text", activate=True)
     both = space_create(name="both", provider_alias="fake", activate=True)
     FakeProvider.calls.clear()
-    first = space_query_vector(space=words, text="lamp")
-    assert np.allclose(space_query_vector(space=words, text="lamp"), first)
+    first = query(words, text="lamp")
+    assert np.allclose(query(words, text="lamp"), first)
     assert len(FakeProvider.calls) == 1
     space_query_vector(space=both, text="lamp")  # another model: its own vector
     space_query_vector(space=both, text="lamp", image=PICTURE)  # the image is not cached
