@@ -6,6 +6,7 @@ import logging
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from catalog.images import ValidatedImage
 from catalog.models import Item, ItemImage, storable_text_problem
+from catalog.signals import item_content_changed
 
 logger = logging.getLogger(__name__)
 
@@ -173,11 +175,9 @@ def item_image_move(*, item_image: ItemImage, position: int) -> ItemImage:
 
 
 def _schedule_embeddings(item_id: int) -> None:
-    """The item's text or images may have changed: the embedding spaces decide whether
-    that changes their input, and queue work on commit if it does."""
-    from embeddings.services import item_embeddings_schedule
-
-    item_embeddings_schedule(item_ids=[item_id])
+    """The item's text or images may have changed: tell the receivers once the write has
+    committed (the embedding spaces decide whether that changes their input)."""
+    transaction.on_commit(partial(item_content_changed.send, sender=Item, item_ids=[item_id]))
 
 
 def _touch(item_id: int) -> None:

@@ -7,9 +7,10 @@ import logging
 
 from django.conf import settings
 
+from embeddings.index import exact_search_pays, space_nearest
 from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ImagePart, ProviderError
-from search._vectors import exact_search_pays, space_nearest, space_query_vector
+from embeddings.query import space_query_vector
 from search.lexical import bm25_list, trigram_list
 from search.query import SearchQuery
 from search.types import ListKind, Matched, Ranked, RankedList, Skipped

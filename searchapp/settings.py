@@ -17,6 +17,7 @@ from searchapp.env import (
     database_from_url,
     embedding_providers_from_env,
     env_bool,
+    env_choice,
     env_float,
     env_floats,
     env_int,
@@ -151,7 +152,7 @@ CELERY_BEAT_SCHEDULE = {
 EMBEDDING_PROVIDERS = embedding_providers_from_env()
 # ONNX Runtime intra-op threads per process (0: the CPUs available, at most 4).
 SEARCHAPP_ONNX_THREADS = env_int("SEARCHAPP_ONNX_THREADS", 0)
-# 0: four of the provider's batches (embeddings.services.claim_size).
+# 0: four of the provider's batches (embeddings.queue.claim_size).
 SEARCHAPP_EMBED_BATCH_ITEMS = env_int("SEARCHAPP_EMBED_BATCH_ITEMS", 0)
 SEARCHAPP_EMBED_LEASE_SECONDS = env_int("SEARCHAPP_EMBED_LEASE_SECONDS", 600)
 SEARCHAPP_EMBED_RETRY_FAILED_AFTER = env_int("SEARCHAPP_EMBED_RETRY_FAILED_AFTER", 300)
@@ -168,10 +169,12 @@ SEARCHAPP_HNSW_EF_CONSTRUCTION = env_int("SEARCHAPP_HNSW_EF_CONSTRUCTION", 128)
 SEARCHAPP_RRF_K = env_int("SEARCHAPP_RRF_K", 60)
 SEARCHAPP_HNSW_EF_SEARCH = env_int("SEARCHAPP_HNSW_EF_SEARCH", 100)
 SEARCHAPP_HNSW_MAX_SCAN_TUPLES = env_int("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
-SEARCHAPP_HNSW_ITERATIVE_SCAN = env_str("SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
+SEARCHAPP_HNSW_ITERATIVE_SCAN = env_choice(
+    "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order", ("relaxed_order", "strict_order", "off")
+)
 SEARCHAPP_SEARCH_DEPTH = env_int("SEARCHAPP_SEARCH_DEPTH", 1000)
 # Cap on the items a filter may keep and still be answered by an exact scan
-# (catalog.search.exact_search_pays decides below it, by a measured cost model).
+# (embeddings.index.exact_search_pays decides below it, by a measured cost model).
 SEARCHAPP_EXACT_SEARCH_MAX_ITEMS = env_int("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
 # Lexical search (catalog/lexical.py, search/lexical.py): the text search configuration of
 # every item's document and of queries (english stems; simple_unaccent suits any language),

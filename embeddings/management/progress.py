@@ -6,14 +6,13 @@ import sys
 import time
 from collections.abc import Callable
 
-from embeddings import selectors, services
+from embeddings import selectors
 from embeddings.models import EmbeddingSpace
+from embeddings.store import EmbedReport
 
 
-def progress_printer(
-    space: EmbeddingSpace, started: float
-) -> Callable[[services.EmbedReport], None]:
-    def show(report: services.EmbedReport) -> None:
+def progress_printer(space: EmbeddingSpace, started: float) -> Callable[[EmbedReport], None]:
+    def show(report: EmbedReport) -> None:
         progress = selectors.space_progress(space=space)
         rate = report.claimed / max(time.monotonic() - started, 1e-6)
         sys.stderr.write(

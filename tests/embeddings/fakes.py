@@ -35,7 +35,15 @@ FAKE_OPTIONS = {
     "image": Option(bool, True),
     "dimensions": Option(int, 8, minimum=1),
     "max_batch": Option(int, 4, minimum=1),
+    "interleaved": Option(bool, False),
 }
+
+
+def interleaved_key(parts: EmbeddingInput) -> bytes:
+    return b"|".join(
+        b"text:" + part.text.encode() if isinstance(part, TextPart) else b"image:" + part.data
+        for part in parts
+    )
 
 
 class FakeProvider(EmbeddingProvider):
@@ -51,6 +59,7 @@ class FakeProvider(EmbeddingProvider):
             image=self.options["image"],
             dimensions=self.options["dimensions"],
             max_batch=self.options["max_batch"],
+            interleaved=self.options["interleaved"],
         )
 
     @property
@@ -72,6 +81,9 @@ class FakeProvider(EmbeddingProvider):
             raise TransientProviderError(self.alias, "503 Service Unavailable (injected)")
         rows = []
         for parts in inputs:
+            if len(parts) > 1:  # an interleaved input: one vector for all its parts
+                rows.append(fake_vector(interleaved_key(parts), self.capabilities.dimensions))
+                continue
             (part,) = parts
             if isinstance(part, TextPart):
                 bad = type(self).reject_text_containing

@@ -11,8 +11,9 @@ import pytest
 from django.test import override_settings
 
 from catalog.importers import catalog_import
-from embeddings import services
-from search._vectors import query_vector_cache
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
+from embeddings.query import query_vector_cache
 from search.query import SearchQuery
 from search.service import item_search
 from search.types import SearchMode
@@ -43,7 +44,7 @@ def test_paraphrased_queries_find_the_book_in_the_top_5(
     model = shared_dir / "models" / "all-minilm-l6-v2-int8"
     if not model.is_dir():
         pytest.skip(f"needs {model}")
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     providers = {
         "minilm": {
             "BACKEND": "embeddings.providers.onnx.OnnxProvider",
@@ -53,8 +54,8 @@ def test_paraphrased_queries_find_the_book_in_the_top_5(
     with override_settings(EMBEDDING_PROVIDERS=providers):
         summary = catalog_import(path=shared_dir / "data" / "oscar_books", format="oscar-csv")
         assert summary.created >= 190
-        space = services.space_create(name="minilm", provider_alias="minilm", activate=True)
-        report = services.space_embed_pending(space=space)
+        space = embedding_spaces.space_create(name="minilm", provider_alias="minilm", activate=True)
+        report = embedding_queue.space_embed_pending(space=space)
         assert report.failed == 0 and report.ready == summary.created
         query_vector_cache.clear()
         for query, title in PARAPHRASES:

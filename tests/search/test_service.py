@@ -19,10 +19,12 @@ from catalog import services as catalog_services
 from catalog.filters import ItemFilter
 from catalog.images import image_from_bytes
 from catalog.models import Item
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
+from embeddings.index import exact_search_pays, space_nearest_sql
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ProviderError, TransientProviderError
-from search._vectors import exact_search_pays, query_vector_cache, vector_search_sql
+from embeddings.query import query_vector_cache
 from search.fuse import FusionMethod, FusionProfile
 from search.query import SearchQuery
 from search.service import item_search
@@ -43,7 +45,7 @@ def geometry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     GeometryProvider.table = {}
     GeometryProvider.fail_with = None
     query_vector_cache.clear()
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
         yield
     GeometryProvider.fail_with = None
@@ -62,7 +64,7 @@ def at_angle(degrees: float) -> list[float]:
 
 
 def space(name: str = "geo", alias: str = "geo") -> EmbeddingSpace:
-    return services.space_create(name=name, provider_alias=alias, activate=True)
+    return embedding_spaces.space_create(name=name, provider_alias=alias, activate=True)
 
 
 def item(external_id: str, **fields: Any) -> Item:
@@ -300,7 +302,9 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
         cursor.execute("ANALYZE catalog_item")
 
     def plan(filters: ItemFilter, exact: bool = False) -> str:
-        sql, params = vector_search_sql(geo, filters, "[1,0,0]", 40, exact=exact)
+        sql, params = space_nearest_sql(
+            space=geo, item_filter=filters, vector="[1,0,0]", limit=40, exact=exact
+        )
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql, params)
             return "\n".join(row[0] for row in cursor.fetchall())
@@ -346,7 +350,9 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
                 rare = search(text="q", k=20, item_filter=filters)
                 assert [hit.item.pk for hit in rare.hits] == expected
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = vector_search_sql(geo, rare_tier, "[1,0,0]", 20)
+        sql, params = space_nearest_sql(
+            space=geo, item_filter=rare_tier, vector="[1,0,0]", limit=20, exact=False
+        )
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_sort = off")

@@ -6,10 +6,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from embeddings import selectors, services
+from embeddings import selectors
 from embeddings.management.progress import progress_printer
 from embeddings.providers.registry import providers
-from embeddings.services import space_create
+from embeddings.spaces import space_create, space_fill, space_replace
 
 
 class Command(BaseCommand):
@@ -53,9 +53,7 @@ class Command(BaseCommand):
             f"text={space.embeds_text} images={space.embeds_images}, {space.status}; backfill queued."
         ))  # fmt: skip
         if old is not None:
-            report = services.space_fill(
-                space=space, progress=progress_printer(space, time.monotonic())
-            )
+            report = space_fill(space=space, progress=progress_printer(space, time.monotonic()))
             progress = selectors.space_progress(space=space)
             if progress.pending or report.failed:
                 raise CommandError(
@@ -63,7 +61,7 @@ class Command(BaseCommand):
                     f"{old.name} stays active. Fix the failures (admin or `embed --failed`) and "
                     "activate the new space then."
                 )
-            services.space_replace(old=old, new=space)
+            space_replace(old=old, new=space)
             self.stdout.write(
                 self.style.SUCCESS(f"\n{space.name} is active; {old.name} is retired.")
             )

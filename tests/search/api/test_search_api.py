@@ -17,9 +17,10 @@ from rest_framework.test import APIClient
 from catalog import services as catalog_services
 from catalog.images import image_from_bytes
 from catalog.models import Item
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
 from embeddings.models import Embedding, EmbeddingSpace
-from search._vectors import query_vector_cache
+from embeddings.query import query_vector_cache
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 from tests.http_servers import LocalServer, redirect, respond
@@ -38,9 +39,9 @@ def catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Item]]:
     }  # fmt: skip
     GeometryProvider.fail_with = None
     query_vector_cache.clear()
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
-        space = services.space_create(name="geo", provider_alias="geo", activate=True)
+        space = embedding_spaces.space_create(name="geo", provider_alias="geo", activate=True)
         items = {}
         for name, degrees, category, price, color in [
             ("Desk lamp", 0, "Lighting", "30", "black"),
