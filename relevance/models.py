@@ -3,6 +3,8 @@ They are what search quality is measured against (relevance.evaluation)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.validators import MaxValueValidator
 from django.db import models
 
@@ -62,7 +64,7 @@ class JudgedQuery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.text or f"image query {self.image.name.rsplit('/', 1)[-1]}"
+        return self.text or f"image query {Path(self.image.name or '').name}"
 
 
 class Judgement(models.Model):

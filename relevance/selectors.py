@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-
 from django.db.models import Count, Prefetch, QuerySet
 
+from catalog.images import image_from_bytes
 from catalog.models import Item
+from embeddings.providers.base import ImagePart
 from relevance.formats import JudgedQueryData
 from relevance.models import JudgedQuery, JudgedSet, Judgement
 
@@ -47,9 +47,8 @@ def judged_set_export(*, judged_set: JudgedSet) -> list[JudgedQueryData]:
         if query.image:
             with query.image.open("rb") as file:
                 data = file.read()
-            extension = query.image.name.rsplit(".", 1)[-1].lower()
-            content_type = "image/jpeg" if extension in {"jpg", "jpeg"} else f"image/{extension}"
-            image = f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+            stored = image_from_bytes(data)
+            image = ImagePart(data=stored.data, content_type=stored.content_type).data_url()
         records.append(
             JudgedQueryData(
                 text=query.text,

@@ -4,6 +4,7 @@ space here, so semantic and hybrid answer by full-text search."""
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -81,7 +82,7 @@ def test_evaluate_command_prints_the_tables(demo_catalog: int) -> None:
         call_command("relevance", "evaluate", "demo", "--profile", "x", stdout=StringIO())
 
 
-def test_import_and_export_commands(demo_catalog: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_import_and_export_commands(demo_catalog: int, tmp_path: Path) -> None:
     source = tmp_path / "set.csv"
     source.write_text(
         "query,kind,external_id,grade\nteapot,exact_title,demo-teapot-green,3\n"
