@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +10,29 @@ import pytest
 from django.contrib.auth.models import User
 
 from relevance.models import JudgedSet
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401 (fixtures)
+from tests.browser.conftest import browser, screenshot  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:  # noqa: F811
+    """A page of the admin; script errors fail the test (the admin has no favicon: its 404
+    is not one)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda request: errors.append(request.url))
+    yield page
+    context.close()
+    assert [e for e in errors if "status of 404" not in e] == []
+
+
 def test_run_an_evaluation_and_see_the_tables(
-    page: Any,  # noqa: F811
+    page: Any,
     demo_catalog: int,
     screenshot: Callable[[Any, str], Path],  # noqa: F811
 ) -> None:
@@ -33,7 +49,7 @@ def test_run_an_evaluation_and_see_the_tables(
     page.check("input[name=compare]")
     page.click("#evaluation-form input[type=submit]")
     page.wait_for_selector("#summary")
-    header = page.locator("#summary thead th").all_inner_texts()
+    header = page.locator("#summary thead th").all_text_contents()
     assert header == [
         "configuration",
         "queries",
@@ -45,7 +61,8 @@ def test_run_an_evaluation_and_see_the_tables(
     ]
     rows = page.locator("#summary tbody tr")
     assert rows.count() == 2
-    assert rows.nth(0).locator("td").first.inner_text() == "lexical"
+    labels = page.locator("#summary tbody tr td:first-child").all_text_contents()
+    assert labels == ["hybrid", "lexical"]  # the order of the pickers
     kinds = set(page.locator("#per-kind tbody tr td:nth-child(2)").all_inner_texts())
     assert {"paraphrase", "exact_title", "identifier", "image"} <= kinds
     assert "improved" in page.locator("#comparison-counts").inner_text()
