@@ -214,22 +214,18 @@ def relation_bytes(space: Any) -> tuple[int, int]:
 def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int], *, ef: int,
                     filters: Any = None, iterative: str = "relaxed_order", exact: bool = False,
                     exact_max_items: int = 20000) -> dict[str, Any]:  # fmt: skip
-    """The product's own vector query (catalog.search.vector_candidates: the space's HNSW
+    """The product's own vector query (space_nearest: the space's HNSW
     index, iterative scans, over-fetch and collapse), timed per query on one connection."""
     from django.db import connection, transaction
     from django.test import override_settings
 
-    from catalog.search import (
-        ItemFilter,
-        ItemQuery,
-        exact_search_pays,
-        list_depth,
-        vector_candidates,
-        vector_search_sql,
-    )
+    from catalog.filters import ItemFilter
+    from search._vectors import exact_search_pays, space_nearest, vector_search_sql
+    from search.query import SearchQuery
+    from search.retrieve import list_depth
 
     filters = filters or ItemFilter()
-    query_shape = ItemQuery(text="bench", filters=filters, k=K)
+    query_shape = SearchQuery(text="bench", item_filter=filters, k=K)
     depth = list_depth(query_shape)
     latencies: list[float] = []
     found: list[list[int]] = []
@@ -239,9 +235,9 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
         override_settings(SEARCHAPP_HNSW_EF_SEARCH=ef, SEARCHAPP_HNSW_ITERATIVE_SCAN=iterative,
                           SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=exact_max_items),
     ):  # fmt: skip
-        exact_path = exact_search_pays(filters, None, depth)
+        exact_path = exact_search_pays(item_filter=filters, depth=depth)
         rows = depth * (2 if space.embeds_images else 1)  # as vector_candidates asks
-        sql, params = vector_search_sql(space, filters, None, probe, rows, exact=exact_path)
+        sql, params = vector_search_sql(space, filters, probe, rows, exact=exact_path)
         with connection.cursor() as cursor:
             if exact:
                 cursor.execute("SET LOCAL enable_indexscan = off")
@@ -249,7 +245,8 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
             plan = "\n".join(row[0] for row in cursor.fetchall())
         for query in queries:
             started = time.perf_counter()
-            ranked = vector_candidates(space, query, query_shape, depth, exact=exact_path)
+            ranked = space_nearest(space=space, vector=query, item_filter=filters, depth=depth,
+                                   exact=exact_path)  # fmt: skip
             latencies.append(time.perf_counter() - started)
             found.append([item_index[entry.item_id] for entry in ranked[:K]])
     p50, p95 = percentiles(latencies)
@@ -363,7 +360,7 @@ def section_search(
 
 def section_filtered(n: int, space: Any, data: np.ndarray, item_index: dict[int, int], item_ids: list[int],
                      n_queries: int, results: list[dict[str, Any]]) -> None:  # fmt: skip
-    from catalog.search import ItemFilter
+    from catalog.filters import ItemFilter
 
     say(f"filtered at n={n}")
     queries = queries_near(data, n_queries, seed=23)

@@ -4,13 +4,17 @@ profiles, new stages) means changing this module only."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from catalog.filters import ItemFilter
 from catalog.images import ValidatedImage, image_from_bytes
-from catalog.search import ItemFilter, ItemQuery, SearchMode, item_search
 from relevance.models import JudgedQuery
+from search.query import SearchQuery
+from search.service import item_search
+from search.types import SearchMode
 
 MODES = tuple(mode.value for mode in SearchMode)
 DEFAULT_DEPTH = 100  # enough for recall@100
@@ -65,21 +69,20 @@ def ranked_external_ids(
         raise ConfigurationError(
             f"search profile {config.profile!r}: this search has no profiles yet"
         )
+    query = SearchQuery(
+        text=judged_query.text,
+        image=_image(judged_query),
+        mode=SearchMode(config.mode),
+        item_filter=_filters(judged_query.filters),
+        k=min(PAGE_SIZE, depth),
+    )
+    if query.problem() is not None:
+        return []  # e.g. an image-only query in lexical mode: nothing to rank, scores 0
     ranked: list[str] = []
-    page = 1
     while len(ranked) < depth:
-        results = item_search(
-            query=ItemQuery(
-                text=judged_query.text,
-                image=_image(judged_query),
-                mode=SearchMode(config.mode),
-                filters=_filters(judged_query.filters),
-                k=min(PAGE_SIZE, depth),
-                page=page,
-            )
-        )
+        results = item_search(query=query)
         ranked.extend(hit.item.external_id for hit in results.hits)
         if not results.has_next or not results.hits:
             break
-        page += 1
+        query = dataclasses.replace(query, page=query.page + 1)
     return ranked[:depth]

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "searchapp",
     "catalog",
     "embeddings",
+    "search",
     "relevance",
 ]
 

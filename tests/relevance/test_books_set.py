@@ -14,13 +14,13 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from catalog.importers import catalog_import
-from catalog.search import query_vector_cache
 from embeddings import services
 from relevance.evaluation import judged_set_evaluate
 from relevance.formats import judged_queries_parse
 from relevance.models import JudgedSet, QueryKind
 from relevance.runner import Configuration
 from relevance.tables import kind_table, summary_table
+from search._vectors import query_vector_cache
 
 BOOKS_SET = Path(__file__).resolve().parents[2] / "relevance" / "data" / "oscar_books.jsonl"
 STOP_WORDS = {"the", "a", "an", "of", "and", "to", "in", "for", "with", "on", "by", "s"}

@@ -11,8 +11,11 @@ import pytest
 from django.test import override_settings
 
 from catalog.importers import catalog_import
-from catalog.search import ItemQuery, SearchMode, item_search, query_vector_cache
 from embeddings import services
+from search._vectors import query_vector_cache
+from search.query import SearchQuery
+from search.service import item_search
+from search.types import SearchMode
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +59,6 @@ def test_paraphrased_queries_find_the_book_in_the_top_5(
         query_vector_cache.clear()
         for query, title in PARAPHRASES:
             assert not words(query) & words(title), (query, title)
-            results = item_search(query=ItemQuery(text=query, mode=SearchMode.SEMANTIC, k=5))
+            results = item_search(query=SearchQuery(text=query, mode=SearchMode.SEMANTIC, k=5))
             top = [hit.item.title for hit in results.hits]
             assert title in top, f"{query!r}: {title!r} not in the top 5 {top}"

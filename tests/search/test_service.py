@@ -16,20 +16,16 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from catalog import services as catalog_services
+from catalog.filters import ItemFilter
 from catalog.images import image_from_bytes
 from catalog.models import Item
-from catalog.search import (
-    ItemFilter,
-    ItemQuery,
-    SearchMode,
-    exact_search_pays,
-    item_search,
-    query_vector_cache,
-    vector_search_sql,
-)
 from embeddings import services
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ProviderError, TransientProviderError
+from search._vectors import exact_search_pays, query_vector_cache, vector_search_sql
+from search.query import SearchQuery
+from search.service import item_search
+from search.types import SearchMode
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 
@@ -86,7 +82,7 @@ def put(
 
 def search(**kwargs: Any) -> Any:
     kwargs.setdefault("mode", SearchMode.SEMANTIC)
-    return item_search(query=ItemQuery(**kwargs))
+    return item_search(query=SearchQuery(**kwargs))
 
 
 def titles(results: Any) -> list[str]:
@@ -175,7 +171,7 @@ def test_filters_category_price_attributes_and_inactive() -> None:
             at_angle(n * 10))  # fmt: skip
 
     def names(**filters: Any) -> list[str]:
-        return titles(search(text="q", filters=ItemFilter(**filters)))
+        return titles(search(text="q", item_filter=ItemFilter(**filters)))
 
     assert names() == ["a", "b", "c"]
     assert names(categories=("Kitchen",)) == ["a", "b"]
@@ -235,7 +231,7 @@ def test_lexical_mode_ranks_title_over_description_and_honours_filters() -> None
         "Desk lamp", "Oak desk"
     ]  # fmt: skip
     lighting = search(
-        text="lamp", mode=SearchMode.LEXICAL, filters=ItemFilter(categories=("Lighting",))
+        text="lamp", mode=SearchMode.LEXICAL, item_filter=ItemFilter(categories=("Lighting",))
     )
     assert sorted(titles(lighting)) == ["Desk lamp", "Lamp shade"]
     for odd in ["&|!:*' ()", "___", "a the of", "'; DROP TABLE catalog_item; --", "😀 مرحبا"]:
@@ -289,7 +285,7 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
         cursor.execute("ANALYZE catalog_item")
 
     def plan(filters: ItemFilter, exact: bool = False) -> str:
-        sql, params = vector_search_sql(geo, filters, None, "[1,0,0]", 40, exact=exact)
+        sql, params = vector_search_sql(geo, filters, "[1,0,0]", 40, exact=exact)
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql, params)
             return "\n".join(row[0] for row in cursor.fetchall())
@@ -306,13 +302,15 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
     rare_ids = [it.pk for n, it in enumerate(items) if n % 20 == 0]
     expected = sorted(rare_ids, key=lambda pk: -similarity[pk])[:20]
     # 200 matching items: answered exactly, without the index...
-    assert exact_search_pays(rare_tier, None, depth=100)
-    assert exact_search_pays(ItemFilter(categories=("Rare",)), None, depth=100)
+    assert exact_search_pays(item_filter=rare_tier, depth=100)
+    assert exact_search_pays(item_filter=ItemFilter(categories=("Rare",)), depth=100)
     # 3,800 of 4,000 items: the index finds 100 of them after a few skips.
-    assert not exact_search_pays(ItemFilter(categories=("Common",)), None, depth=100)
+    assert not exact_search_pays(item_filter=ItemFilter(categories=("Common",)), depth=100)
     with override_settings(SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=100):
-        assert not exact_search_pays(rare_tier, None, depth=100)  # the cap holds
-    assert not exact_search_pays(ItemFilter(), None, depth=100)  # no filter: the index, always
+        assert not exact_search_pays(item_filter=rare_tier, depth=100)  # the cap holds
+    assert not exact_search_pays(
+        item_filter=ItemFilter(), depth=100
+    )  # no filter: the index, always
     assert index_scan not in plan(rare_tier, exact=True)
     # ...unless exact scans are switched off, when the (forced) index path must fill the page.
     for force_index in (False, True):
@@ -330,10 +328,10 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
                     cursor.execute("SET LOCAL enable_sort = off")
                 assert index_scan in plan(rare_tier)
             for filters in (rare_tier, ItemFilter(categories=("Rare",))):
-                rare = search(text="q", k=20, filters=filters)
+                rare = search(text="q", k=20, item_filter=filters)
                 assert [hit.item.pk for hit in rare.hits] == expected
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = vector_search_sql(geo, rare_tier, None, "[1,0,0]", 20)
+        sql, params = vector_search_sql(geo, rare_tier, "[1,0,0]", 20)
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_sort = off")
@@ -370,7 +368,7 @@ def test_search_command_prints_a_table(tmp_path: Any) -> None:
     out = StringIO()
     call_command("search", "--image", str(picture), "--mode", "semantic", stdout=out)
     assert out.getvalue().splitlines()[2].endswith("far")
-    with pytest.raises(CommandError, match="Give text"):
+    with pytest.raises(CommandError, match="Give something to search for"):
         call_command("search", stdout=out)
     (tmp_path / "bad.png").write_bytes(b"nope")
     with pytest.raises(CommandError, match="not an image"):
