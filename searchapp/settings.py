@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "catalog",
     "embeddings",
     "search",
+    "relevance",
 ]
 
 MIDDLEWARE = [

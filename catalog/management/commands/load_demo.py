@@ -8,6 +8,7 @@ from catalog.demo import demo_items
 from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.services import item_create
+from relevance.services import demo_judged_set_load
 
 
 class Command(BaseCommand):
@@ -31,3 +32,9 @@ class Command(BaseCommand):
             created += 1
         total = Item.objects.count()
         self.stdout.write(f"Demo catalog: {created} items added, {total} items in the catalog.")
+        judged = demo_judged_set_load()
+        if judged is not None:
+            self.stdout.write(
+                f"Demo judged set {judged.judged_set.name}: {judged.queries} queries "
+                "(manage.py relevance evaluate demo)."
+            )
