@@ -24,6 +24,7 @@ from tests.security.conftest import (
     gif_frames,
     media_files,
     png_declaring,
+    png_with_bad_crc,
     solid,
     truncated,
 )
@@ -63,11 +64,19 @@ def admin_add(client: Client, data: bytes, name: str, content_type: str, **field
     [
         (truncated(solid("PNG", size=(300, 200))), "cut.png", "image/png", {}, "truncated"),
         (SVG, "logo.png", "image/png", {}, "not an image"),
+        (png_with_bad_crc(), "damaged.png", "image/png", {}, "checksum"),
         (gif_frames(3000), "frames.gif", "image/gif", {}, "more than 500 frames"),
         (PNG, "ok.png", "image/png", {"description": ONE_MB_TEXT}, "at most 50000 characters"),
         (PNG, "ok.png", "image/png", {"attributes": '{"a": "\\u0000"}'}, "NUL"),
     ],
-    ids=["truncated-png", "svg-named-png", "gif-3000-frames", "description-1mb", "nul-attribute"],
+    ids=[
+        "truncated-png",
+        "svg-named-png",
+        "png-idat-crc-wrong",
+        "gif-3000-frames",
+        "description-1mb",
+        "nul-attribute",
+    ],
 )
 def test_admin_shows_a_form_error_and_stores_nothing(
     data: bytes, name: str, content_type: str, fields: dict[str, str], message: str,
@@ -123,6 +132,8 @@ BAD_ROWS = [
            files={"empty.jpg": b""}),
     BadRow("csv-truncated-jpeg", {"image": "cut.jpg"}, "truncated",
            files={"cut.jpg": truncated(solid("JPEG", size=(300, 200)))}),
+    BadRow("csv-png-idat-crc-wrong", {"image": "damaged.png"}, "checksum",
+           files={"damaged.png": png_with_bad_crc()}),
     BadRow("csv-svg-named-png", {"image": "logo.png"}, "not an image", files={"logo.png": SVG}),
     BadRow("csv-gif-3000-frames", {"image": "frames.gif"}, "more than 500 frames",
            files={"frames.gif": gif_frames(3000)}),

@@ -24,6 +24,7 @@ from tests.security.conftest import (
     gif_frames,
     gif_with_huge_frame,
     png_declaring,
+    png_with_bad_crc,
     solid,
     truncated,
 )
@@ -173,6 +174,21 @@ REFUSALS: list[Refusal] = [
     Refusal("content-type-lies-jpeg-as-html", add_image_file(
         lambda: upload(JPEG, "photo.jpg", "text/html")
     ), field="image", detail="Unsupported content type 'text/html'"),
+    # A file damaged in transit: every chunk's CRC is checked, not only those Pillow reads.
+    *(
+        Refusal(f"png-{kind.decode().lower()}-crc-wrong", add_image_file(
+            lambda kind=kind: upload(png_with_bad_crc(kind), "damaged.png")
+        ), field="image", detail="a checksum inside the file does not match")
+        for kind in (b"IHDR", b"IDAT", b"IEND")
+    ),
+    Refusal("png-idat-crc-wrong-in-create", create_json(images=[data_url(png_with_bad_crc())]),
+            field="images", detail="truncated or corrupt"),
+    Refusal("search-png-idat-crc-wrong", search_multipart(
+        image=lambda: upload(png_with_bad_crc(), "q.png")
+    ), field="image", detail="checksum", anonymous=True),
+    Refusal("search-png-idat-crc-wrong-data-url", search_json(
+        image=data_url(png_with_bad_crc())
+    ), field="image", detail="checksum", anonymous=True),
     # --- data URLs and base64 ---
     Refusal("data-url-invalid-base64", create_json(images=["data:image/png;base64,@@@!!"]),
             field="images", detail="base64"),
