@@ -174,6 +174,13 @@ def test_an_unresolvable_name_is_reported(dns: dict[str, list[str]]) -> None:
         fetch("http://nowhere.example/a.png")
 
 
+def test_the_system_resolvers_failure_says_what_to_check() -> None:
+    # .invalid never resolves (RFC 6761); the message is not the resolver's errno.
+    with pytest.raises(UrlFetchError, match="check the host name in the URL") as exc:
+        urlfetch.resolve_host("nowhere.invalid", 80)
+    assert "Errno" not in str(exc.value)
+
+
 # --- the allowed internal host ----------------------------------------------------------------
 
 

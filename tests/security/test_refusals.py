@@ -223,7 +223,7 @@ REFUSALS: list[Refusal] = [
     ), status=413),
     Refusal("21-files-in-one-request", create_multipart(
         *[lambda n=n: upload(solid(color=(n, 0, 0)), f"{n}.png") for n in range(21)]
-    ), detail="too many"),
+    ), detail="send at most 20 files"),
     Refusal("json-nested-100000-deep", raw("POST", ITEMS, "[" * 100_000 + "]" * 100_000),
             detail="nested too deeply"),
     # --- the JSON itself ---
