@@ -122,6 +122,10 @@ def truncated_upload(fmt: str) -> Any:
     return upload(truncated(whole), f"cut.{fmt.lower()}", "application/octet-stream")
 
 
+def damaged_png_upload(kind: bytes) -> Any:
+    return upload(png_with_bad_crc(kind), "damaged.png")
+
+
 GIF_POLYGLOT = b"GIF89a<?php system($_GET['c']); ?>"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 NESTED_ATTRIBUTES = json.loads("{" + '"a": {' * 25 + "}" * 26)
@@ -177,7 +181,7 @@ REFUSALS: list[Refusal] = [
     # A file damaged in transit: every chunk's CRC is checked, not only those Pillow reads.
     *(
         Refusal(f"png-{kind.decode().lower()}-crc-wrong", add_image_file(
-            lambda kind=kind: upload(png_with_bad_crc(kind), "damaged.png")
+            partial(damaged_png_upload, kind)
         ), field="image", detail="a checksum inside the file does not match")
         for kind in (b"IHDR", b"IDAT", b"IEND")
     ),
