@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from search._vectors import query_vector_cache
 
 from catalog.importers import catalog_import
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
 from relevance.evaluation import judged_set_evaluate
 from relevance.formats import judged_queries_parse
 from relevance.models import JudgedSet, QueryKind
 from relevance.runner import Configuration
 from relevance.tables import kind_table, summary_table
-from search._vectors import query_vector_cache
 
 BOOKS_SET = Path(__file__).resolve().parents[2] / "relevance" / "data" / "oscar_books.jsonl"
 STOP_WORDS = {"the", "a", "an", "of", "and", "to", "in", "for", "with", "on", "by", "s"}
@@ -70,7 +71,7 @@ def test_books_set_in_semantic_lexical_and_hybrid_with_minilm(
     model = shared_dir / "models" / "all-minilm-l6-v2-int8"
     if not model.is_dir():
         pytest.skip(f"needs {model}")
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     providers = {
         "minilm": {"BACKEND": "embeddings.providers.onnx.OnnxProvider", "OPTIONS": {"path": str(model)}}
     }  # fmt: skip
@@ -78,8 +79,8 @@ def test_books_set_in_semantic_lexical_and_hybrid_with_minilm(
         books = shared_dir / "data" / "oscar_books"
         summary = catalog_import(path=books, format="oscar-csv")
         assert summary.created >= 190
-        space = services.space_create(name="minilm", provider_alias="minilm", activate=True)
-        assert services.space_embed_pending(space=space).failed == 0
+        space = embedding_spaces.space_create(name="minilm", provider_alias="minilm", activate=True)
+        assert embedding_queue.space_embed_pending(space=space).failed == 0
         query_vector_cache.clear()
         out = StringIO()
         call_command(
