@@ -12,6 +12,7 @@ from typing import Any
 from catalog.filters import ItemFilter
 from catalog.images import ValidatedImage, image_from_bytes
 from relevance.models import JudgedQuery
+from search.profiles import UnknownProfile, profile_named
 from search.query import SearchQuery
 from search.service import item_search
 from search.types import SearchMode
@@ -27,8 +28,8 @@ class ConfigurationError(Exception):
 
 @dataclass(frozen=True)
 class Configuration:
-    """How to search: the mode, and the search profile by name (None: the default one). The
-    profile is passed through as an opaque name; see `ranked_external_ids`."""
+    """How to search: the mode, and the search profile by name (None: the active one;
+    ``default``: the settings' fusion; ``NAME`` or ``NAME@vN``: a stored version)."""
 
     mode: str = SearchMode.HYBRID.value
     profile: str | None = None
@@ -56,6 +57,17 @@ def _image(judged_query: JudgedQuery) -> ValidatedImage | None:
         return image_from_bytes(file.read())
 
 
+def judged_search_query(judged_query: JudgedQuery, mode: SearchMode, *, k: int) -> SearchQuery:
+    """The search a judged query stands for: its text, image and filters."""
+    return SearchQuery(
+        text=judged_query.text,
+        image=_image(judged_query),
+        mode=mode,
+        item_filter=_filters(judged_query.filters),
+        k=k,
+    )
+
+
 def ranked_external_ids(
     judged_query: JudgedQuery, config: Configuration, *, depth: int = DEFAULT_DEPTH
 ) -> list[str]:
@@ -63,24 +75,16 @@ def ranked_external_ids(
     image and filters) under `config`, best first."""
     if config.mode not in MODES:
         raise ConfigurationError(f"unknown mode {config.mode!r} (one of {', '.join(MODES)})")
-    if config.profile is not None:
-        # Today's search has no stored profiles; the search refactor adds them and this is
-        # where the name is handed over.
-        raise ConfigurationError(
-            f"search profile {config.profile!r}: this search has no profiles yet"
-        )
-    query = SearchQuery(
-        text=judged_query.text,
-        image=_image(judged_query),
-        mode=SearchMode(config.mode),
-        item_filter=_filters(judged_query.filters),
-        k=min(PAGE_SIZE, depth),
-    )
+    try:
+        profile = None if config.profile is None else profile_named(config.profile)
+    except UnknownProfile as exc:
+        raise ConfigurationError(str(exc)) from exc
+    query = judged_search_query(judged_query, SearchMode(config.mode), k=min(PAGE_SIZE, depth))
     if query.problem() is not None:
         return []  # e.g. an image-only query in lexical mode: nothing to rank, scores 0
     ranked: list[str] = []
     while len(ranked) < depth:
-        results = item_search(query=query)
+        results = item_search(query=query, profile=profile)
         ranked.extend(hit.item.external_id for hit in results.hits)
         if not results.has_next or not results.hits:
             break

@@ -18,10 +18,15 @@ from relevance.runner import MODES, Configuration, ConfigurationError
 from relevance.selectors import judged_set_export, judged_set_get
 from relevance.services import judged_set_import
 from relevance.tables import comparison_table, kind_table, query_table, summary_table
+from relevance.tuning import profile_fit, queries_prepare
+from search.profiles import profile_version_create
 
 
 class Command(BaseCommand):
-    help = "Judged sets: evaluate search on one, import one from JSONL or CSV, export one."
+    help = (
+        "Judged sets: evaluate search on one, tune the search profile on one, import one from "
+        "JSONL or CSV, export one."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="action", required=True)
@@ -45,6 +50,16 @@ class Command(BaseCommand):
             type=Path,
             help="folder that image paths are relative to (default: the file's)",
         )
+        tune = commands.add_parser(
+            "tune", help="fit the search profile's fusion to a judged set; save a new version"
+        )
+        tune.add_argument("set")
+        tune.add_argument("--name", default="default", help="the profile to add a version to")
+        tune.add_argument(
+            "--fit-share", type=float, default=0.7, help="share of queries fitted on (0.3-1)"
+        )
+        tune.add_argument("--activate", action="store_true", help="make the new version active")
+        tune.add_argument("--dry-run", action="store_true", help="report only, save nothing")
         dump = commands.add_parser("export", help="write a judged set as JSONL")
         dump.add_argument("set")
         dump.add_argument("--output", type=Path, help="a file (default: standard output)")
@@ -83,6 +98,35 @@ class Command(BaseCommand):
         if options["compare"]:
             comparison = reports_compare(base=reports[0], other=reports[1])
             self.stdout.write(f"Compare\n{comparison_table(comparison)}\n")
+
+    def _tune(self, options: dict[str, Any]) -> None:
+        judged_set = judged_set_get(name=options["set"])
+        if judged_set is None:
+            raise CommandError(f"No judged set named {options['set']!r}.")
+        if not 0.3 <= options["fit_share"] <= 1:
+            raise CommandError("--fit-share is from 0.3 to 1.")
+        prepared = queries_prepare(judged_set=judged_set, share=options["fit_share"])
+        if not prepared:
+            raise CommandError(f"{judged_set.name} has no query with a relevant item.")
+        report = profile_fit(prepared=prepared)
+        self.stdout.write(f"Tuning on {judged_set.name}: {report.summary()}\n")
+        self.stdout.write(f"Before: {report.before.label}\n")
+        for kind, versions in report.kinds.items():
+            before, after = versions["before"]["nDCG@10"], versions["after"]["nDCG@10"]
+            self.stdout.write(f"  {kind:<18} nDCG@10 {before:.3f} -> {after:.3f}\n")
+        if options["dry_run"]:
+            return
+        profile = profile_version_create(
+            name=options["name"],
+            method=report.profile.method,
+            weights=report.profile.weights,
+            rrf_k=report.profile.rrf_k,
+            min_score_ratio=report.profile.min_score_ratio,
+            notes=f"relevance tune {judged_set.name}\n{report.summary()}",
+            activate=options["activate"],
+        )
+        state = "active" if options["activate"] else "not active (activate it in the admin)"
+        self.stdout.write(f"Saved {profile.name}@v{profile.version}, {state}.\n")
 
     def _import(self, options: dict[str, Any]) -> None:
         path: Path = options["file"]
