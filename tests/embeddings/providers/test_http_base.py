@@ -246,3 +246,22 @@ def test_the_circuit_opens_fails_fast_and_closes_after_the_cooldown(
     provider.embed(MUG, input_type=DOCUMENT)  # the half-open trial passes
     provider.embed([[TextPart("kettle")]], input_type=DOCUMENT)
     assert len(hosted.vendor.requests) == 4 and not provider.breaker.is_open
+
+
+@pytest.mark.parametrize("hosted", ["jina", "nomic", "voyage"], indirect=True)
+def test_the_api_key_comes_from_the_vendors_environment_variable(
+    hosted: Hosted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = hosted.backend.api_key_env
+    assert env == f"{hosted.name.upper()}_API_KEY"
+    options = {k: v for k, v in hosted.options.items() if k != "api_key"}
+    monkeypatch.setenv(env, "test-key-from-env")
+    hosted.backend(hosted.name, options).embed(MUG, input_type=DOCUMENT)
+    assert hosted.vendor.requests[0].headers["authorization"] == "Bearer test-key-from-env"
+
+    monkeypatch.delenv(env)
+    without = hosted.backend(hosted.name, options)
+    assert [message.id for message in without.check()] == ["embeddings.W030"]
+    with pytest.raises(PermanentProviderError, match=env):
+        without.embed(MUG, input_type=DOCUMENT)
+    assert len(hosted.vendor.requests) == 1

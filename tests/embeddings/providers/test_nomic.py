@@ -25,7 +25,7 @@ from embeddings.providers.base import (
 )
 from embeddings.providers.nomic import NomicProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import FakeVendor, install_vendor, png
 from tests.embeddings.providers.vendors import nomic as vendor
 
 DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
@@ -66,10 +66,6 @@ def nomic(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeVendor]:
 
 def provider(**options: Any) -> NomicProvider:
     return NomicProvider("nomic-test", {"api_key": KEY, **options})
-
-
-def png(size: tuple[int, int] = (48, 32), color: tuple[int, int, int] = (10, 120, 200)) -> bytes:
-    return make_image_bytes("PNG", size=size, color=color)
 
 
 def failure(status: int, message: str = "upstream trouble", **headers: str) -> httpx.Response:
@@ -211,19 +207,6 @@ def test_capabilities() -> None:
 def test_invalid_options_are_configuration_errors(options: dict[str, Any]) -> None:
     with pytest.raises(ProviderConfigurationError):
         provider(**options)
-
-
-def test_the_api_key_comes_from_the_environment(
-    nomic: Callable[..., FakeVendor], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    script = nomic()
-    monkeypatch.setenv("NOMIC_API_KEY", "test-key-from-env")
-    NomicProvider("nomic-env", {}).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert script.requests[0].headers["authorization"] == "Bearer test-key-from-env"
-    monkeypatch.delenv("NOMIC_API_KEY")
-    with pytest.raises(PermanentProviderError, match="NOMIC_API_KEY"):
-        NomicProvider("nomic-env", {}).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 1
 
 
 # --- answers -----------------------------------------------------------------------------------

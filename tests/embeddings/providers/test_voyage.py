@@ -24,7 +24,13 @@ from embeddings.providers.base import (
 from embeddings.providers.http import ImageLimits
 from embeddings.providers.voyage import VoyageProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import (
+    FakeVendor,
+    data_url,
+    decoded,
+    install_vendor,
+    noise_png,
+)
 from tests.embeddings.providers.vendors import voyage as fake
 
 URL = "https://api.voyageai.com/v1/multimodalembeddings"
@@ -42,25 +48,10 @@ def provider(**options: Any) -> VoyageProvider:
     return VoyageProvider("voyage", {"api_key": KEY, **options})
 
 
-def data_url(data: bytes, content_type: str = "image/png") -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
-
-
 def expected(
     parts: list[TextPart | ImagePart], input_type: str | None, dimensions: int = 1024
 ) -> Any:
     return fake.expected_input_vector(parts, dimensions=dimensions, input_type=input_type)
-
-
-def noise_png(width: int, height: int, seed: int = 1) -> bytes:
-    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def decoded(url: str) -> bytes:
-    return base64.b64decode(url.partition(";base64,")[2])
 
 
 # --- what goes over the wire -------------------------------------------------------------------
@@ -211,21 +202,6 @@ def test_the_transport_option_takes_the_fake_by_dotted_path() -> None:
     )
     vectors = voyage_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors
     np.testing.assert_allclose(vectors[0], expected([TextPart("mug")], "query"), atol=1e-6)
-
-
-def test_the_key_comes_from_voyage_api_key(
-    voyage: FakeVendor, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("VOYAGE_API_KEY", "env-key")
-    VoyageProvider("voyage", {}).embed([[TextPart("mug")]], input_type=QUERY)
-    assert voyage.requests[0].headers["authorization"] == "Bearer env-key"
-
-    monkeypatch.delenv("VOYAGE_API_KEY")
-    without = VoyageProvider("voyage", {})
-    assert [message.id for message in without.check()] == ["embeddings.W030"]
-    with pytest.raises(PermanentProviderError, match="VOYAGE_API_KEY"):
-        without.embed([[TextPart("mug")]], input_type=QUERY)
-    assert len(voyage.requests) == 1
 
 
 # --- reading answers ---------------------------------------------------------------------------
