@@ -16,9 +16,11 @@ import pytest
 from PIL import Image
 
 from embeddings.providers import http
+from embeddings.providers.base import InputType
 from embeddings.providers.http import HttpProvider
 from tests.conftest import make_image_bytes
 
+DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 Handler = Callable[[httpx.Request], httpx.Response]
 Step = httpx.Response | Exception | Handler | None
 

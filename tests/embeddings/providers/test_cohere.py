@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
@@ -24,6 +22,8 @@ from embeddings.providers.base import (
 from embeddings.providers.cohere import CohereProvider
 from tests.conftest import make_image_bytes
 from tests.embeddings.providers.conftest import (
+    DOCUMENT,
+    QUERY,
     FakeVendor,
     data_url,
     decoded,
@@ -34,8 +34,6 @@ from tests.embeddings.providers.vendors import cohere as fake
 
 URL = "https://api.cohere.com/v2/embed"
 KEY = "test-key"
-QUERY, DOCUMENT = InputType.QUERY, InputType.DOCUMENT
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture(autouse=True)

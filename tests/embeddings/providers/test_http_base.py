@@ -20,7 +20,6 @@ from PIL import Image
 from embeddings.providers import http
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     TextPart,
     TransientProviderError,
@@ -33,7 +32,7 @@ from embeddings.providers.http import (
     retry_after_seconds,
 )
 from tests.conftest import HOSTED_TEST_PROVIDERS, make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
 
 
 def test_retry_after_in_seconds_or_as_an_http_date() -> None:
@@ -92,7 +91,6 @@ def test_circuit_breaker_opens_fails_fast_and_half_opens(monkeypatch: pytest.Mon
 
 # --- the shared HTTP behaviour, for every hosted vendor ----------------------------------------
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 MUG = [[TextPart("mug")]]
 # Each vendor's documented error body around a message.
 ERROR_BODIES: dict[str, Callable[[int, str], Any]] = {

@@ -17,19 +17,16 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
     fuse,
 )
 from embeddings.providers.jina import JinaProvider
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor, png
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor, png
 from tests.embeddings.providers.vendors import jina as vendor
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 KEY = "test-key-jina-123"
-Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response] | None
 
 
 @pytest.fixture
@@ -41,10 +38,6 @@ def jina(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeVendor]:
 
 def provider(**options: Any) -> JinaProvider:
     return JinaProvider("jina-test", {"api_key": KEY, **options})
-
-
-def failure(status: int, message: str = "upstream trouble", **headers: str) -> httpx.Response:
-    return httpx.Response(status, headers=headers, json={"detail": f"[RID: r1] {message}"})
 
 
 def expected(part: TextPart | ImagePart, dims: int = 1024, input_type: str = "document") -> Any:

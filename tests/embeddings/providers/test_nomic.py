@@ -17,7 +17,6 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
@@ -25,14 +24,12 @@ from embeddings.providers.base import (
 )
 from embeddings.providers.nomic import NomicProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor, png
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor, png
 from tests.embeddings.providers.vendors import nomic as vendor
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 KEY = "test-key-nomic-123"
 TEXT_URL = "https://api-atlas.nomic.ai/v1/embedding/text"
 IMAGE_URL = "https://api-atlas.nomic.ai/v1/embedding/image"
-Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response] | None
 
 
 def form(request: httpx.Request) -> tuple[dict[str, str], list[tuple[str, str, str, bytes]]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
@@ -25,6 +23,8 @@ from embeddings.providers.http import ImageLimits
 from embeddings.providers.voyage import VoyageProvider
 from tests.conftest import make_image_bytes
 from tests.embeddings.providers.conftest import (
+    DOCUMENT,
+    QUERY,
     FakeVendor,
     data_url,
     decoded,
@@ -35,8 +35,6 @@ from tests.embeddings.providers.vendors import voyage as fake
 
 URL = "https://api.voyageai.com/v1/multimodalembeddings"
 KEY = "test-key"
-QUERY, DOCUMENT = InputType.QUERY, InputType.DOCUMENT
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
