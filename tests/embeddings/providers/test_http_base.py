@@ -263,3 +263,33 @@ def test_the_api_key_comes_from_the_vendors_environment_variable(
     with pytest.raises(PermanentProviderError, match=env):
         without.embed(MUG, input_type=DOCUMENT)
     assert len(hosted.vendor.requests) == 1
+
+
+# Each fake's answer to a key it does not know, as its vendor words it.
+BAD_KEYS = {
+    "voyage": ("invalid-key-42", "voyage HTTP 401: Provided API key is invalid."),
+    "cohere": ("invalid-key-42", "cohere HTTP 401: invalid api token"),
+    "jina": ("sk-wrong-secret", "jina HTTP 401: [RID: fake0000] Invalid API key"),
+    "nomic": ("nk-wrong-secret", "nomic HTTP 401: Invalid API key"),
+}
+
+
+@pytest.mark.parametrize("hosted", sorted(BAD_KEYS), indirect=True)
+def test_the_fake_vendor_refuses_a_wrong_key_as_its_vendor_does(hosted: Hosted) -> None:
+    key, answer = BAD_KEYS[hosted.name]
+    with pytest.raises(PermanentProviderError) as caught:
+        hosted.provider(api_key=key).embed(MUG, input_type=DOCUMENT)
+    assert answer in str(caught.value) and key not in str(caught.value)
+    assert len(hosted.vendor.requests) == 1
+
+
+def test_the_transport_option_takes_the_fake_by_dotted_path(hosted: Hosted) -> None:
+    options = HOSTED_TEST_PROVIDERS[hosted.name]["OPTIONS"]
+    provider = hosted.backend(hosted.name, options)
+    vectors = provider.embed([[TextPart("mug")]], input_type=QUERY).vectors
+    fake = importlib.import_module(options["transport"].rpartition(".")[0])
+    want = fake.expected_vector(
+        TextPart("mug"), dimensions=provider.capabilities.dimensions, input_type="query"
+    )
+    np.testing.assert_allclose(vectors[0], want, atol=1e-6)
+    assert hosted.vendor.requests == []  # the option's transport, not the installed one

@@ -217,18 +217,6 @@ def test_the_fake_refuses_what_jina_does_not_document() -> None:
         assert response.status_code == 400 and response.json()["detail"].startswith("[RID:")
 
 
-# --- errors, retries and the circuit breaker ---------------------------------------------------
-
-
-def test_a_wrong_key_is_refused_by_the_fake_vendor(jina: Callable[..., FakeVendor]) -> None:
-    script = jina()
-    with pytest.raises(PermanentProviderError, match="401.*Invalid API key") as raised:
-        JinaProvider("jina-test", {"api_key": "sk-wrong-secret"}).embed(
-            [[TextPart("a")]], input_type=DOCUMENT
-        )
-    assert len(script.requests) == 1 and "sk-wrong-secret" not in str(raised.value)
-
-
 # --- batching and image limits -----------------------------------------------------------------
 
 

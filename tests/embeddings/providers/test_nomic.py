@@ -282,15 +282,6 @@ def test_the_fake_refuses_what_nomic_does_not_document() -> None:
 # --- errors, retries and the circuit breaker ---------------------------------------------------
 
 
-def test_a_wrong_key_is_refused_by_the_fake_vendor(nomic: Callable[..., FakeVendor]) -> None:
-    script = nomic()
-    with pytest.raises(PermanentProviderError, match="401.*Invalid API key") as raised:
-        NomicProvider("nomic-test", {"api_key": "nk-wrong-secret"}).embed(
-            [[TextPart("a")]], input_type=DOCUMENT
-        )
-    assert len(script.requests) == 1 and "nk-wrong-secret" not in str(raised.value)
-
-
 def test_a_failed_request_of_a_mixed_batch_retries_only_itself(
     nomic: Callable[..., FakeVendor], waits: list[float]
 ) -> None:

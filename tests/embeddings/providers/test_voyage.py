@@ -193,15 +193,6 @@ def test_declared_limits_are_voyages() -> None:
     assert provider().capabilities.max_batch == 1000
 
 
-def test_the_transport_option_takes_the_fake_by_dotted_path() -> None:
-    voyage_provider = VoyageProvider(
-        "voyage",
-        {"api_key": KEY, "transport": "tests.embeddings.providers.vendors.voyage.transport"},
-    )
-    vectors = voyage_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors
-    np.testing.assert_allclose(vectors[0], expected([TextPart("mug")], "query"), atol=1e-6)
-
-
 # --- reading answers ---------------------------------------------------------------------------
 
 
@@ -269,17 +260,6 @@ def test_usage_adds_up_over_requests(voyage: FakeVendor) -> None:
     usage = provider(max_batch=2).embed(texts, input_type=DOCUMENT).usage
     assert (usage.requests, usage.inputs) == (2, 3)
     assert usage.text_tokens == sum(fake.fake_text_tokens(f"item {i}") for i in range(3))
-
-
-# --- failures ------------------------------------------------------------------------------------
-
-
-def test_the_fake_refuses_a_bad_key_like_voyage(voyage: FakeVendor) -> None:
-    with pytest.raises(PermanentProviderError) as caught:
-        provider(api_key="invalid-key-42").embed([[TextPart("mug")]], input_type=QUERY)
-    assert "HTTP 401: Provided API key is invalid." in str(caught.value)
-    assert "invalid-key-42" not in str(caught.value)
-    assert len(voyage.requests) == 1
 
 
 # --- batches within Voyage's limits -----------------------------------------------------------
