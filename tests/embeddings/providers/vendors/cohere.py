@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 import uuid
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ import httpx
 import numpy as np
 
 from embeddings.providers.base import ImagePart, TextPart
+from tests.embeddings.providers.vendors.endpoint import BadRequest, Wording, json_endpoint
 from tests.embeddings.providers.vendors.vectors import (
     summed_vector,
     typed_input_vector,
@@ -51,10 +51,6 @@ MAX_IMAGE_URI_BYTES = 5_000_000
 MAX_REQUEST_IMAGE_BYTES = 20_000_000
 # Our InputType values -> Cohere's, so that `expected_vector` takes either.
 OUR_INPUT_TYPES = {"query": "search_query", "document": "search_document"}
-
-
-class BadRequest(Exception):
-    pass
 
 
 def error(status: int, message: str) -> httpx.Response:
@@ -230,23 +226,17 @@ def _embed(body: Any) -> dict[str, Any]:
     return answer
 
 
+WORDING = Wording(
+    not_found="{path} not found",
+    not_allowed="method not allowed",
+    bad_key="invalid api token",
+    bad_json="invalid request: the body is not valid JSON",
+)
+
+
 def handler(request: httpx.Request) -> httpx.Response:
     """A minimal in-memory Cohere."""
-    if request.url.path != PATH:
-        return error(404, f"{request.url.path} not found")
-    if request.method != "POST":
-        return error(405, "method not allowed")
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme != "Bearer" or not key or key.startswith("invalid"):
-        return error(401, "invalid api token")
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        return error(400, "invalid request: the body is not valid JSON")
-    try:
-        return httpx.Response(200, json=_embed(body))
-    except BadRequest as exc:
-        return error(400, str(exc))
+    return json_endpoint(request, path=PATH, wording=WORDING, error=error, embed=_embed)
 
 
 def transport() -> httpx.MockTransport:

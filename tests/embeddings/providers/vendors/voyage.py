@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +28,7 @@ import httpx
 import numpy as np
 
 from embeddings.providers.base import ImagePart, TextPart
+from tests.embeddings.providers.vendors.endpoint import BadRequest, Wording, json_endpoint
 from tests.embeddings.providers.vendors.vectors import (
     summed_vector,
     typed_input_vector,
@@ -48,10 +48,6 @@ MAX_IMAGE_BYTES = 20_000_000
 PIXELS_PER_TOKEN = 560
 MAX_INPUT_TOKENS = 32_000
 MAX_REQUEST_TOKENS = 320_000
-
-
-class BadRequest(Exception):
-    pass
 
 
 def error(status: int, detail: str) -> httpx.Response:
@@ -214,23 +210,17 @@ def _embed(body: Any) -> dict[str, Any]:
     }
 
 
+WORDING = Wording(
+    not_found="Not Found",
+    not_allowed="Method Not Allowed",
+    bad_key="Provided API key is invalid.",
+    bad_json="The request body is not valid JSON.",
+)
+
+
 def handler(request: httpx.Request) -> httpx.Response:
     """A minimal in-memory Voyage AI."""
-    if request.url.path != PATH:
-        return error(404, "Not Found")
-    if request.method != "POST":
-        return error(405, "Method Not Allowed")
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme != "Bearer" or not key or key.startswith("invalid"):
-        return error(401, "Provided API key is invalid.")
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        return error(400, "The request body is not valid JSON.")
-    try:
-        return httpx.Response(200, json=_embed(body))
-    except BadRequest as exc:
-        return error(400, str(exc))
+    return json_endpoint(request, path=PATH, wording=WORDING, error=error, embed=_embed)
 
 
 def transport() -> httpx.MockTransport:
