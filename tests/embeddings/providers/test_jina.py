@@ -23,7 +23,8 @@ from embeddings.providers.base import (
     fuse,
 )
 from embeddings.providers.jina import JinaProvider
-from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor, png
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
+from tests.embeddings.providers.sample_images import png
 from tests.embeddings.providers.vendors import jina as vendor
 
 KEY = "test-key-jina-123"

@@ -24,7 +24,8 @@ from embeddings.providers.base import (
 )
 from embeddings.providers.nomic import NomicProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor, png
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
+from tests.embeddings.providers.sample_images import png
 from tests.embeddings.providers.vendors import nomic as vendor
 
 KEY = "test-key-nomic-123"

@@ -22,15 +22,8 @@ from embeddings.providers.base import (
 from embeddings.providers.http import ImageLimits
 from embeddings.providers.voyage import VoyageProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import (
-    DOCUMENT,
-    QUERY,
-    FakeVendor,
-    data_url,
-    decoded,
-    install_vendor,
-    noise_png,
-)
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
+from tests.embeddings.providers.sample_images import data_url, decoded, noise_png
 from tests.embeddings.providers.vendors import voyage as fake
 
 URL = "https://api.voyageai.com/v1/multimodalembeddings"
