@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from search._vectors import query_vector_cache
 
 from catalog.importers import catalog_import
 from embeddings import queue as embedding_queue
 from embeddings import spaces as embedding_spaces
+from embeddings.query import query_vector_cache
 from relevance.evaluation import judged_set_evaluate
 from relevance.formats import judged_queries_parse
 from relevance.models import JudgedSet, QueryKind
