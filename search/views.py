@@ -95,6 +95,16 @@ def _form_values(params: QueryDict) -> dict[str, Any]:
     }
 
 
+def _respelled_query(params: QueryDict, text: str | None) -> str:
+    """The shareable URL's query with the suggested spelling as the text."""
+    if not text:
+        return ""
+    respelled = params.copy()
+    respelled.setlist("q", [text])
+    respelled.pop("page", None)
+    return _shareable_query(respelled)
+
+
 def _data_url(query: SearchQuery) -> str:
     image = query.image
     if image is None or len(image.data) > ECHO_IMAGE_MAX_BYTES:
@@ -152,6 +162,7 @@ def _search(
         "last": first + len(results.hits) - 1,
         "pages": max(1, math.ceil(results.total / results.k)),
         "image_data": _data_url(query) if echo_image else "",
+        "did_you_mean_query": _respelled_query(params, results.did_you_mean),
     }, 200
 
 
