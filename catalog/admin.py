@@ -12,10 +12,10 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from catalog import services
-from catalog.images import ValidatedImage, image_from_file
 from catalog.models import Item, ItemImage
 from embeddings.models import ItemEmbeddingState
 from embeddings.services import items_reembed
+from searchapp.images import ValidatedImage, image_from_file
 
 
 def _thumbnail(item_image: ItemImage | None, size: int = 64) -> str:

@@ -17,6 +17,7 @@ from catalog.api.fields import (
 from catalog.models import Item, ItemImage, storable_text_problem
 from catalog.search import ItemFilter, ItemQuery, SearchHit, SearchMode, SearchResults, Skipped
 from catalog.selectors import ITEM_ORDERINGS
+from catalog.services import ITEM_FIELDS
 
 PRICE: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
 # Postgres bigint: the largest id there can be.
@@ -45,13 +46,7 @@ class ItemOutputSerializer(serializers.ModelSerializer[Item]):
         model = Item
         fields = [
             "id",
-            "external_id",
-            "title",
-            "description",
-            "category",
-            "price",
-            "attributes",
-            "is_active",
+            *ITEM_FIELDS,
             "thumbnail_url",
             "images",
             "created_at",

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from catalog.demo import demo_items
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.services import item_create
+from searchapp.images import image_from_bytes
 
 CHROMIUM = Path(os.environ.get("SEARCHAPP_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

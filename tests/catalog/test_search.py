@@ -16,7 +16,6 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from catalog import services as catalog_services
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.search import (
     ItemFilter,
@@ -30,6 +29,7 @@ from catalog.search import (
 from embeddings import services
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ProviderError, TransientProviderError
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 

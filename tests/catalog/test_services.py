@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 
 from catalog import selectors, services
-from catalog.images import image_from_bytes
 from catalog.models import Item, ItemImage
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)

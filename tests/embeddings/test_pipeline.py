@@ -11,12 +11,12 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog import services as catalog_services
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from embeddings import selectors, services
 from embeddings.inputs import clean_text, item_text
 from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState
 from embeddings.providers.base import TextPart
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import FakeProvider, fake_vector
 

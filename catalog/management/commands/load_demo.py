@@ -5,9 +5,9 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from catalog.demo import demo_items
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.services import item_create
+from searchapp.images import image_from_bytes
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.images import image_from_bytes
 from catalog.search import ItemFilter, ItemQuery, SearchMode, item_search
+from searchapp.images import image_from_bytes
 
 
 class Command(BaseCommand):

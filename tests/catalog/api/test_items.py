@@ -12,8 +12,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog import services
-from catalog.images import image_from_bytes
 from catalog.models import Item, ItemImage
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.http_servers import LocalServer, redirect, respond
 

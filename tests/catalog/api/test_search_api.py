@@ -15,11 +15,11 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from catalog import services as catalog_services
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.search import query_vector_cache
 from embeddings import services
 from embeddings.models import Embedding, EmbeddingSpace
+from searchapp.images import image_from_bytes
 from tests.catalog.test_search import PROVIDERS, at_angle
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
