@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from catalog.demo.canvas import (
-    RGB,
-    Box,
-    Canvas,
-    Point,
-    catmull_rom,
-    darker,
-    ellipse_points,
-    lighter,
-)
+from catalog.demo.canvas import Canvas, catmull_rom, darker, ellipse_points, lighter
+
+if TYPE_CHECKING:
+    from catalog.demo.canvas import RGB, Box, Point
 
 # --------------------------------------------------------------------------- apparel
 
 
 def draw_tshirt(color: RGB) -> Image.Image:
     """A short-sleeved crew-neck t-shirt laid flat."""
-    c = Canvas()
-    c.shadow(256, 430, 170, 18)
+    c = Canvas(shadow=(256, 430, 170, 18))
     neck = ellipse_points(256, 112, 36, 34, 180, 0, n=24)
     right = [(352, 130), (430, 196), (394, 248), (352, 222), (352, 414)]
     left = [(512 - x, y) for x, y in reversed(right)]
@@ -55,8 +49,7 @@ def _quads(tl: Point, tr: Point, br: Point, bl: Point, n: int) -> list[list[Poin
 
 def draw_scarf(color: RGB, stripe: RGB) -> Image.Image:
     """A knitted striped scarf looped once, with two fringed tails."""
-    c = Canvas()
-    c.shadow(262, 448, 120, 16)
+    c = Canvas(shadow=(262, 448, 120, 16))
     # the loop around the neck, drawn in alternating stripes
     box: Box = (166, 96, 346, 236)
     segments = 16
@@ -87,8 +80,7 @@ def draw_scarf(color: RGB, stripe: RGB) -> Image.Image:
 
 def draw_beanie(color: RGB) -> Image.Image:
     """A ribbed knit beanie with a pompom."""
-    c = Canvas()
-    c.shadow(256, 362, 150, 22)
+    c = Canvas(shadow=(256, 362, 150, 22))
     rib = darker(color, 0.18)
     c.chord((146, 118, 366, 420), 180, 360, fill=color)
     for x in range(176, 350, 26):
@@ -156,8 +148,7 @@ def _boot_shape(c: Canvas, dx: float, dy: float, color: RGB, sole: RGB) -> None:
 
 def draw_boots(color: RGB) -> Image.Image:
     """A pair of lace-up ankle boots seen from the side."""
-    c = Canvas()
-    c.shadow(262, 428, 210, 20)
+    c = Canvas(shadow=(262, 428, 210, 20))
     sole = (52, 40, 34)
     _boot_shape(c, 36, 18, darker(color, 0.22), darker(sole, 0.2))
     _boot_shape(c, -44, 40, color, sole)
@@ -166,8 +157,7 @@ def draw_boots(color: RGB) -> Image.Image:
 
 def draw_sneaker(color: RGB, sole: RGB) -> Image.Image:
     """A low-top lace-up canvas sneaker seen from the side."""
-    c = Canvas()
-    c.shadow(272, 392, 200, 18)
+    c = Canvas(shadow=(272, 392, 200, 18))
     edge = darker(color, 0.35)
     tongue = catmull_rom([(232, 214), (236, 186), (256, 176), (276, 186), (290, 214)])
     c.polygon(tongue, fill=darker(color, 0.08), outline=edge, width=2)
@@ -215,8 +205,7 @@ def draw_sneaker(color: RGB, sole: RGB) -> Image.Image:
 
 def draw_backpack(color: RGB) -> Image.Image:
     """A front view of a daypack with a front pocket and top carry loop."""
-    c = Canvas()
-    c.shadow(256, 436, 150, 20)
+    c = Canvas(shadow=(256, 436, 150, 20))
     dark = darker(color, 0.3)
     c.arc((218, 84, 294, 170), 180, 360, fill=dark, width=12)
     c.rect((124, 170, 150, 400), fill=dark, radius=10)
@@ -233,8 +222,7 @@ def draw_backpack(color: RGB) -> Image.Image:
 
 def draw_tote(color: RGB, accent: RGB) -> Image.Image:
     """A canvas tote bag with two long handles and a printed band."""
-    c = Canvas()
-    c.shadow(256, 430, 170, 18)
+    c = Canvas(shadow=(256, 430, 170, 18))
     handle = darker(color, 0.18)
     c.arc((196, 86, 332, 330), 180, 360, fill=darker(handle, 0.15), width=14)
     c.arc((176, 96, 312, 340), 180, 360, fill=handle, width=14)

@@ -109,10 +109,13 @@ def catmull_rom(ctrl: Sequence[Point], steps: int = 8) -> list[Point]:
 class Canvas:
     """A supersampled drawing surface using 512x512 logical coordinates."""
 
-    def __init__(self, background: RGB = BACKGROUND) -> None:
+    def __init__(self, background: RGB = BACKGROUND, shadow: Box | None = None) -> None:
+        """A blank picture; `shadow` (cx, cy, rx, ry) is where the object will stand."""
         self.background = background
         self.image = Image.new("RGB", (SIZE * SS, SIZE * SS), background)
         self.draw = ImageDraw.Draw(self.image)
+        if shadow is not None:
+            self.shadow(*shadow)
 
     @staticmethod
     def _pts(points: Sequence[Point]) -> list[Point]:
@@ -141,6 +144,13 @@ class Canvas:
         """A disc of `radius` around `center` (a ring with outline= and width=)."""
         cx, cy = center
         self.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill, **edge)
+
+    def handle(self, box: Box, color: RGB, width: float) -> None:
+        """A loop handle: a dark outer ring with a lighter one just inside it."""
+        x0, y0, x1, y1 = box
+        self.ellipse(box, outline=darker(color, 0.3), width=width)
+        inside = (x0 + 4, y0 + 4, x1 - 4, y1 - 4)
+        self.ellipse(inside, outline=darker(color, 0.12), width=width - 8)
 
     def opening(self, rim: Box, inside: Box, color: RGB, *, shine: float, depth: float) -> None:
         """The open top of a vessel: a lit rim around a dark inside."""

@@ -28,11 +28,8 @@ from catalog.demo.canvas import (
 
 def draw_mug(color: RGB) -> Image.Image:
     """A straight-sided mug with a handle on the right."""
-    c = Canvas()
-    c.shadow(250, 400, 150, 26)
-    edge = darker(color, 0.3)
-    c.ellipse((270, 200, 392, 340), outline=edge, width=32)
-    c.ellipse((274, 204, 388, 336), outline=darker(color, 0.12), width=24)
+    c = Canvas(shadow=(250, 400, 150, 26))
+    c.handle((270, 200, 392, 340), color, width=32)
     c.lathe(230, [(175, 95), (385, 95)], color)
     c.opening((135, 158, 325, 192), (143, 163, 317, 189), color, shine=0.25, depth=0.5)
     return c.finish()
@@ -40,11 +37,9 @@ def draw_mug(color: RGB) -> Image.Image:
 
 def draw_teapot(color: RGB) -> Image.Image:
     """A round-bellied teapot with a spout on the right and a handle on the left."""
-    c = Canvas()
-    c.shadow(256, 398, 170, 26)
+    c = Canvas(shadow=(256, 398, 170, 26))
+    c.handle((80, 215, 190, 345), color, width=24)
     edge = darker(color, 0.3)
-    c.ellipse((80, 215, 190, 345), outline=edge, width=24)
-    c.ellipse((84, 219, 186, 341), outline=darker(color, 0.12), width=16)
     spout = [(340, 330), (355, 270), (425, 200), (452, 188), (458, 200), (440, 218), (390, 330)]
     c.polygon(spout, fill=darker(color, 0.12), outline=edge, width=2)
     body = catmull_rom([(198, 70), (220, 112), (262, 132), (314, 128), (358, 100), (380, 72)])
@@ -59,8 +54,7 @@ def draw_teapot(color: RGB) -> Image.Image:
 
 def draw_cutting_board(color: RGB) -> Image.Image:
     """A wooden chopping board with a handle and visible grain."""
-    c = Canvas()
-    c.shadow(270, 395, 200, 24)
+    c = Canvas(shadow=(270, 395, 200, 24))
     side = darker(color, 0.3)
     c.rect((92, 176, 402, 400), fill=side, radius=40)
     c.rect((380, 242, 468, 318), fill=side, radius=30)
@@ -81,8 +75,7 @@ def draw_cutting_board(color: RGB) -> Image.Image:
 
 def draw_desk_lamp(color: RGB) -> Image.Image:
     """An articulated desk lamp with a conical shade casting light on the desk."""
-    c = Canvas()
-    c.shadow(250, 404, 110, 20)
+    c = Canvas(shadow=(250, 404, 110, 20))
     c.glow(400, 408, 90, 22)
     arm = darker(color, 0.1)
     joint = darker(color, 0.35)
@@ -128,8 +121,7 @@ def draw_pendant_lamp(color: RGB) -> Image.Image:
 
 def draw_plant(color: RGB) -> Image.Image:
     """A leafy plant in a tapered pot; ``color`` is the colour of the pot."""
-    c = Canvas()
-    c.shadow(256, 438, 120, 18)
+    c = Canvas(shadow=(256, 438, 120, 18))
     leaf = (62, 140, 72)
     base: Point = (256, 292)
     for length, width, angle in [
@@ -155,8 +147,7 @@ def draw_plant(color: RGB) -> Image.Image:
 
 def draw_vase(color: RGB) -> Image.Image:
     """A bottle-shaped vase holding a few dried stems."""
-    c = Canvas()
-    c.shadow(256, 438, 120, 18)
+    c = Canvas(shadow=(256, 438, 120, 18))
     stem = (140, 120, 80)
     for end, head in [((190, 70), (186, 66)), ((300, 52), (304, 48)), ((346, 118), (352, 114))]:
         c.line([(256, 200), end], fill=stem, width=3)
@@ -176,8 +167,7 @@ def draw_vase(color: RGB) -> Image.Image:
 
 def draw_cushion(color: RGB) -> Image.Image:
     """A square, plump throw cushion with piping and a centre button."""
-    c = Canvas()
-    c.shadow(256, 404, 170, 22)
+    c = Canvas(shadow=(256, 404, 170, 22))
     corners = [(126, 136), (386, 136), (386, 396), (126, 396)]
 
     def side(a: Point, b: Point, bow: float) -> list[Point]:
@@ -257,8 +247,7 @@ def draw_clock(color: RGB) -> Image.Image:
 
 def draw_notebook(color: RGB, ribbon: RGB) -> Image.Image:
     """A hardcover notebook with an elastic band and a ribbon bookmark."""
-    c = Canvas()
-    c.shadow(262, 428, 150, 18)
+    c = Canvas(shadow=(262, 428, 150, 18))
     c.polygon([(300, 414), (314, 414), (320, 456), (307, 446), (294, 456)], fill=ribbon)
     c.rect((168, 110, 372, 418), fill=(236, 230, 214), outline=(190, 182, 165), width=2, radius=8)
     for y in range(124, 410, 8):
@@ -310,8 +299,7 @@ def draw_pencils(color: RGB) -> Image.Image:
 
 def draw_tent(color: RGB) -> Image.Image:
     """A two-person ridge tent with an open door and guy lines."""
-    c = Canvas()
-    c.shadow(280, 396, 230, 26)
+    c = Canvas(shadow=(280, 396, 230, 26))
     rope = (120, 110, 100)
     c.line([(200, 140), (42, 360)], fill=rope, width=2)
     c.line([(400, 126), (494, 330)], fill=rope, width=2)
@@ -329,8 +317,7 @@ def draw_tent(color: RGB) -> Image.Image:
 
 def draw_bottle(color: RGB) -> Image.Image:
     """An insulated water bottle with a loop cap."""
-    c = Canvas()
-    c.shadow(256, 438, 90, 16)
+    c = Canvas(shadow=(256, 438, 90, 16))
     cap = (54, 56, 60)
     c.arc((232, 74, 280, 122), 180, 360, fill=cap, width=9)
     c.lathe(256, [(96, 34), (148, 34)], cap, ratio=0.2, top_curve=True)
