@@ -13,6 +13,7 @@ output stays readable and comparable. Any command that loops over many things us
 from __future__ import annotations
 
 import time
+from io import TextIOBase
 from types import TracebackType
 from typing import IO, Any
 
@@ -23,11 +24,11 @@ class Progress:
     STEPS = 10  # plain lines per job
 
     def __init__(
-        self, stream: IO[str], *, total: int = 0, unit: str = "items", label: str = ""
+        self, stream: IO[str] | TextIOBase, *, total: int = 0, unit: str = "items", label: str = ""
     ) -> None:
         # A management command's OutputWrapper ends every write with a newline; the bar
         # redraws its line, so it writes to the stream underneath.
-        self.stream: IO[str] = getattr(stream, "_out", stream)
+        self.stream: IO[str] | TextIOBase = getattr(stream, "_out", None) or stream
         self.unit = unit
         self.label = label
         self.total = total
