@@ -141,11 +141,11 @@ def _create(
                 stored.append(
                     str(_store_image(item=item, image=image, position=position).image.name)
                 )
-    except ValidationError as exc:
+    except ValidationError:
         _delete_files(stored)
-        # A writer running at the same time created it since we looked: update it.
+        # A writer running at the same time created it since we looked: update that one.
         winner = Item.objects.filter(external_id=item.external_id).first()
-        if if_exists == "refuse" or winner is None or exc.code != "duplicate":
+        if if_exists == "refuse" or winner is None:
             raise
         values = {name: getattr(item, name) for name in ITEM_FIELDS}
         return _update(winner, values=values, images=images, dry_run=False)
