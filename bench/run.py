@@ -151,7 +151,7 @@ def load_space(n: int, data: np.ndarray) -> tuple[Any, list[int], float]:
     from django.db import connection
     from pgvector.psycopg import register_vector
 
-    from embeddings import services
+    from embeddings.index import index_create
     from embeddings.models import EmbeddingSpace
 
     with connection.cursor() as cursor:
@@ -194,7 +194,7 @@ def load_space(n: int, data: np.ndarray) -> tuple[Any, list[int], float]:
         cursor.execute("SET maintenance_work_mem = '3GB'")
         cursor.execute("SET max_parallel_maintenance_workers = 1")
     started = time.perf_counter()
-    services._create_index(space)  # the product's own DDL (CONCURRENTLY)
+    index_create(space)  # the product's own DDL (CONCURRENTLY)
     build_s = time.perf_counter() - started
     say(f"HNSW index built in {build_s:.1f}s")
     return space, item_ids, build_s
@@ -214,22 +214,18 @@ def relation_bytes(space: Any) -> tuple[int, int]:
 def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int], *, ef: int,
                     filters: Any = None, iterative: str = "relaxed_order", exact: bool = False,
                     exact_max_items: int = 20000) -> dict[str, Any]:  # fmt: skip
-    """The product's own vector query (catalog.search.vector_candidates: the space's HNSW
+    """The product's own vector query (embeddings.index.space_nearest: the space's HNSW
     index, iterative scans, over-fetch and collapse), timed per query on one connection."""
     from django.db import connection, transaction
     from django.test import override_settings
 
-    from catalog.search import (
-        ItemFilter,
-        ItemQuery,
-        exact_search_pays,
-        list_depth,
-        vector_candidates,
-        vector_search_sql,
-    )
+    from catalog.filters import ItemFilter
+    from embeddings.index import exact_search_pays, space_nearest, space_nearest_sql
+    from search.query import SearchQuery
+    from search.retrieve import list_depth
 
     filters = filters or ItemFilter()
-    query_shape = ItemQuery(text="bench", filters=filters, k=K)
+    query_shape = SearchQuery(text="bench", item_filter=filters, k=K)
     depth = list_depth(query_shape)
     latencies: list[float] = []
     found: list[list[int]] = []
@@ -239,9 +235,11 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
         override_settings(SEARCHAPP_HNSW_EF_SEARCH=ef, SEARCHAPP_HNSW_ITERATIVE_SCAN=iterative,
                           SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=exact_max_items),
     ):  # fmt: skip
-        exact_path = exact_search_pays(filters, None, depth)
-        rows = depth * (2 if space.embeds_images else 1)  # as vector_candidates asks
-        sql, params = vector_search_sql(space, filters, None, probe, rows, exact=exact_path)
+        exact_path = exact_search_pays(item_filter=filters, depth=depth)
+        rows = depth * (2 if space.embeds_images else 1)  # as space_nearest asks
+        sql, params = space_nearest_sql(
+            space=space, item_filter=filters, vector=probe, limit=rows, exact=exact_path
+        )
         with connection.cursor() as cursor:
             if exact:
                 cursor.execute("SET LOCAL enable_indexscan = off")
@@ -249,7 +247,9 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
             plan = "\n".join(row[0] for row in cursor.fetchall())
         for query in queries:
             started = time.perf_counter()
-            ranked = vector_candidates(space, query, query_shape, depth, exact=exact_path)
+            ranked = space_nearest(
+                space=space, vector=query, item_filter=filters, depth=depth, exact=exact_path
+            )
             latencies.append(time.perf_counter() - started)
             found.append([item_index[entry.item_id] for entry in ranked[:K]])
     p50, p95 = percentiles(latencies)
@@ -363,7 +363,7 @@ def section_search(
 
 def section_filtered(n: int, space: Any, data: np.ndarray, item_index: dict[int, int], item_ids: list[int],
                      n_queries: int, results: list[dict[str, Any]]) -> None:  # fmt: skip
-    from catalog.search import ItemFilter
+    from catalog.filters import ItemFilter
 
     say(f"filtered at n={n}")
     queries = queries_near(data, n_queries, seed=23)
@@ -417,10 +417,12 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
 
     from catalog import services as catalog_services
     from catalog.models import Item
-    from embeddings import selectors, services
+    from embeddings import selectors
     from embeddings.inputs import item_text, source_part
     from embeddings.providers.base import InputType
     from embeddings.providers.registry import providers
+    from embeddings.queue import claim_size
+    from embeddings.spaces import space_create
     from searchapp.env import embedding_providers_from_env
     from searchapp.images import image_from_bytes
 
@@ -471,9 +473,7 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
                 raw_s = time.perf_counter() - started
                 raw_rate = (len(inputs_text) + len(inputs_image)) / raw_s
                 started = time.perf_counter()
-                space = services.space_create(
-                    name=f"ingest-{alias}", provider_alias=alias, activate=True
-                )
+                space = space_create(name=f"ingest-{alias}", provider_alias=alias, activate=True)
                 while True:
                     progress = selectors.space_progress(space=space)
                     if progress.ready + progress.failed >= progress.total:
@@ -488,7 +488,7 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
                     "ingest-pipeline", params={"alias": alias, "items": len(items), "images": len(inputs_image),
                                                "worker_processes": 2, "onnx_threads_per_process": 1,
                                                "batch": provider.capabilities.max_batch,
-                                               "claim": services.claim_size(provider)},
+                                               "claim": claim_size(provider)},
                     qps=steady_rate, peer="raw-onnx (same graph, batch, 2 threads, one process)",
                     ratio=steady_rate / raw_rate, end_to_end_inputs_per_s=pipe_rate,
                     end_to_end_note="from space creation, including the worker's model load and task pick-up",

@@ -13,8 +13,6 @@ from django.utils.html import format_html
 
 from catalog import services
 from catalog.models import Item, ItemImage
-from embeddings.models import ItemEmbeddingState
-from embeddings.services import items_reembed
 from searchapp.images import ValidatedImage, image_from_file
 
 
@@ -68,20 +66,6 @@ class ItemImageInline(admin.TabularInline):
         return _thumbnail(obj, size=96) if obj.pk else "—"
 
 
-class EmbeddingStateInline(admin.TabularInline):
-    """Where the item stands in each embedding space (read-only; use the re-embed action)."""
-
-    model = ItemEmbeddingState
-    extra = 0
-    can_delete = False
-    fields = ("space", "status", "attempts", "last_error", "updated_at")
-    readonly_fields = fields
-    verbose_name_plural = "Embeddings"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = [
@@ -90,7 +74,6 @@ class ItemAdmin(admin.ModelAdmin):
         "category",
         "price",
         "is_active",
-        "embedding_status",
         "external_id",
         "updated_at",
     ]
@@ -99,32 +82,16 @@ class ItemAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "external_id", "category"]
     readonly_fields = ["created_at", "updated_at"]
     fields = [*services.ITEM_FIELDS, "created_at", "updated_at"]
-    inlines = [ItemImageInline, EmbeddingStateInline]
+    inlines = [ItemImageInline]
     list_per_page = 50
-    actions = ["activate", "deactivate", "reembed"]
+    actions = ["activate", "deactivate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
-        return (
-            super()
-            .get_queryset(request)
-            .defer("search_vector")
-            .prefetch_related("images", "embedding_states__space")
-        )
+        return super().get_queryset(request).defer("search_vector").prefetch_related("images")
 
     @admin.display(description="Image")
     def thumbnail(self, obj: Item) -> str:
         return _thumbnail(obj.primary_image)
-
-    def get_inlines(self, request: HttpRequest, obj: Item | None) -> list[type[Any]]:
-        # A new item has no embedding state yet.
-        return [ItemImageInline] if obj is None else [ItemImageInline, EmbeddingStateInline]
-
-    @admin.display(description="Embeddings")
-    def embedding_status(self, obj: Item) -> str:
-        states = obj.embedding_states.all()
-        if not states:
-            return "—"
-        return ", ".join(f"{state.space.name}: {state.status}" for state in states)
 
     def save_model(
         self, request: HttpRequest, obj: Item, form: forms.ModelForm, change: bool
@@ -180,11 +147,6 @@ class ItemAdmin(admin.ModelAdmin):
     def activate(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         for item in queryset:
             services.item_update(item=item, is_active=True)
-
-    @admin.action(description="Re-embed selected items in every live space")
-    def reembed(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        marked = items_reembed(item_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{marked} item/space pairs queued for embedding.")
 
     @admin.action(description="Mark selected items inactive")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:

@@ -4,20 +4,13 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
-
-# The English text-search configuration is immutable, so Postgres can keep the column as a
-# stored generated column: weighted title (A) > category (B) > description (C).
-ITEM_SEARCH_VECTOR = (
-    SearchVector("title", weight="A", config="english")
-    + SearchVector("category", weight="B", config="english")
-    + SearchVector("description", weight="C", config="english")
-)
-
+from django.db.models.functions import Lower
 
 # Deeper attribute objects are refused: nobody describes a product that way, and deep
 # nesting only costs parsers and PostgreSQL stack.
@@ -93,16 +86,17 @@ class Item(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    search_vector = models.GeneratedField(
-        expression=ITEM_SEARCH_VECTOR,
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
+    # Kept by PostgreSQL on every write (catalog/lexical.py): never set from Python.
+    search_vector = SearchVectorField(null=True, editable=False)
+    lexical_lengths = ArrayField(models.IntegerField(), default=list, editable=False)
+    identifiers = ArrayField(models.TextField(), default=list, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="catalog_item_search_gin"),
+            GinIndex(fields=["identifiers"], name="catalog_item_identifiers_gin"),
+            GinIndex(OpClass(Lower("title"), name="gin_trgm_ops"), name="catalog_item_title_trgm"),
             models.Index(fields=["price"], name="catalog_item_price_idx"),
         ]
         constraints = [

@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.models import Item, ItemImage, storable_text_problem
+from catalog.signals import item_content_changed
 from searchapp.images import ValidatedImage
 
 logger = logging.getLogger(__name__)
@@ -282,11 +284,9 @@ def item_image_move(*, item_image: ItemImage, position: int) -> ItemImage:
 
 
 def _schedule_embeddings(item_id: int) -> None:
-    """The item's text or images may have changed: the embedding spaces decide whether
-    that changes their input, and queue work on commit if it does."""
-    from embeddings.services import item_embeddings_schedule
-
-    item_embeddings_schedule(item_ids=[item_id])
+    """The item's text or images may have changed: tell the receivers once the write has
+    committed (the embedding spaces decide whether that changes their input)."""
+    transaction.on_commit(partial(item_content_changed.send, sender=Item, item_ids=[item_id]))
 
 
 def _touch(item_id: int) -> None:

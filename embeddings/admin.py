@@ -1,4 +1,5 @@
-"""Spaces in the admin: progress per space, create from a provider alias, activate/retire/backfill."""
+"""Spaces in the admin: progress per space, create from a provider alias, activate/retire/backfill;
+and on the catalog's item admin, where each item stands per space and a "re-embed" action."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from embeddings import selectors, services
-from embeddings.models import EmbeddingSpace, ProviderUsage
+from catalog.admin import ItemAdmin
+from catalog.models import Item
+from embeddings import selectors
+from embeddings.models import EmbeddingSpace, ItemEmbeddingState, ProviderUsage
 from embeddings.providers.registry import providers
+from embeddings.queue import items_reembed, space_backfill
+from embeddings.spaces import space_activate, space_create, space_delete, space_retire
 
 
 class SpaceCreateForm(forms.ModelForm):
@@ -64,7 +69,7 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
             obj.save(update_fields=["name"])
             return
         try:
-            created = services.space_create(
+            created = space_create(
                 name=form.cleaned_data["name"],
                 provider_alias=form.cleaned_data["provider_alias"],
                 embeds_text=form.cleaned_data["embeds_text"],
@@ -78,30 +83,30 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: EmbeddingSpace) -> None:
-        services.space_delete(space=obj)
+        space_delete(space=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
         for space in queryset:
-            services.space_delete(space=space)
+            space_delete(space=space)
 
     @admin.action(description="Activate (search these spaces)")
     def activate(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
         for space in queryset:
-            services.space_activate(space=space)
+            space_activate(space=space)
 
     @admin.action(description="Retire (stop embedding and searching)")
     def retire(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
         for space in queryset:
-            services.space_retire(space=space)
+            space_retire(space=space)
 
     @admin.action(description="Embed items that are not ready")
     def backfill_stale(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
-        marked = sum(services.space_backfill(space=space, scope="stale") for space in queryset)
+        marked = sum(space_backfill(space=space, scope="stale") for space in queryset)
         self.message_user(request, f"{marked} items queued.")
 
     @admin.action(description="Retry failed items")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[EmbeddingSpace]) -> None:
-        marked = sum(services.space_backfill(space=space, scope="failed") for space in queryset)
+        marked = sum(space_backfill(space=space, scope="failed") for space in queryset)
         self.message_user(request, f"{marked} failed items queued again.")
 
 
@@ -121,3 +126,53 @@ class ProviderUsageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class EmbeddingStateInline(admin.TabularInline):
+    """Where the item stands in each embedding space (read-only; use the re-embed action)."""
+
+    model = ItemEmbeddingState
+    extra = 0
+    can_delete = False
+    fields = ("space", "status", "attempts", "last_error", "updated_at")
+    readonly_fields = fields
+    verbose_name_plural = "Embeddings"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ItemWithEmbeddingsAdmin(ItemAdmin):
+    """The catalog's item admin with each item's state per space and a re-embed action."""
+
+    list_display = [
+        *(name for name in ItemAdmin.list_display if name != "external_id"),
+        "embedding_status",
+        "external_id",
+    ]
+    inlines = [*ItemAdmin.inlines, EmbeddingStateInline]
+    actions = [*ItemAdmin.actions, "reembed"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
+        return super().get_queryset(request).prefetch_related("embedding_states__space")
+
+    def get_inlines(self, request: HttpRequest, obj: Item | None) -> list[type[Any]]:
+        inlines = list(super().get_inlines(request, obj))
+        # A new item has no embedding state yet.
+        return [inline for inline in inlines if inline is not EmbeddingStateInline or obj]
+
+    @admin.display(description="Embeddings")
+    def embedding_status(self, obj: Item) -> str:
+        states = obj.embedding_states.all()
+        if not states:
+            return "—"
+        return ", ".join(f"{state.space.name}: {state.status}" for state in states)
+
+    @admin.action(description="Re-embed selected items in every live space")
+    def reembed(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        marked = items_reembed(item_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{marked} item/space pairs queued for embedding.")
+
+
+admin.site.unregister(Item)
+admin.site.register(Item, ItemWithEmbeddingsAdmin)

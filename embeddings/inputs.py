@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.files.storage import default_storage
 
 from catalog.models import Item, ItemImage
+from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ImagePart, Part, TextPart
 
 MAX_TEXT_CHARS = 4000  # tokenizers truncate further; this bounds the work before them
@@ -37,10 +38,6 @@ class Source:
     image_id: int | None
     sha256: str
 
-    @property
-    def is_text(self) -> bool:
-        return self.image_id is None
-
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -55,6 +52,11 @@ def item_sources(
     if image:
         sources.extend(Source(image_id=img.pk, sha256=img.sha256) for img in images)
     return sources
+
+
+def space_item_sources(space: EmbeddingSpace, item: Item) -> list[Source]:
+    """The sources of an item that a space embeds (images from a prefetch when there is one)."""
+    return item_sources(item, item.images.all(), text=space.embeds_text, image=space.embeds_images)
 
 
 def sources_sha256(sources: Iterable[Source]) -> str:

@@ -48,6 +48,10 @@ class EmbeddingSpace(models.Model):
         return f"embeddings_space_{self.pk}_hnsw"
 
 
+# Spaces that take new work (building ones are backfilled before they are searched).
+LIVE_STATUSES = (EmbeddingSpace.Status.BUILDING, EmbeddingSpace.Status.ACTIVE)
+
+
 class Embedding(models.Model):
     """The vector of one source of one item in one space. The source is the item's text
     (image is null) or one of its images. The column is an untyped `vector`: each space

@@ -49,10 +49,6 @@ def space_progress(*, space: EmbeddingSpace) -> SpaceProgress:
     return SpaceProgress(total=Item.objects.count(), **counts)
 
 
-def item_states(*, item: Item) -> QuerySet[ItemEmbeddingState]:
-    return ItemEmbeddingState.objects.filter(item=item).select_related("space").order_by("space_id")
-
-
 @dataclass(frozen=True)
 class UsageTotals:
     requests: int

@@ -7,9 +7,9 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from embeddings import services
-from embeddings.models import EmbeddingSpace
+from embeddings.models import LIVE_STATUSES, EmbeddingSpace
 from embeddings.providers.base import TransientProviderError
+from embeddings.queue import embedding_sweep, space_embed_pending
 
 
 @shared_task(
@@ -27,10 +27,10 @@ from embeddings.providers.base import TransientProviderError
     max_retries=settings.SEARCHAPP_EMBED_TASK_RETRIES,
 )
 def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
-    space = EmbeddingSpace.objects.filter(pk=space_id, status__in=services.LIVE_STATUSES).first()
+    space = EmbeddingSpace.objects.filter(pk=space_id, status__in=LIVE_STATUSES).first()
     if space is None:
         return {"claimed": 0}
-    report = services.space_embed_pending(
+    report = space_embed_pending(
         space=space, final_attempt=self.request.retries >= (self.max_retries or 0)
     )
     return {
@@ -43,5 +43,5 @@ def embed_pending(self: Task[Any, Any], space_id: int) -> dict[str, int]:
 
 @shared_task(name="embeddings.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
-    report = services.embedding_sweep()
+    report = embedding_sweep()
     return {"woken_spaces": len(report.woken_spaces), "retried_failed": report.retried_failed}

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from searchapp.views import HealthApi, TokenApi
 
 urlpatterns = [
+    path("", include("search.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("embeddings.api.urls")),
     path("health/", HealthApi.as_view(), name="api-health"),

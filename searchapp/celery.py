@@ -18,6 +18,6 @@ app.autodiscover_tasks()
 def _warm_providers(**kwargs: object) -> None:
     """Each worker process loads the models of the live spaces when it starts, so the
     first batch it takes does not wait for a model load."""
-    from embeddings.services import providers_warm
+    from embeddings.space_provider import providers_warm
 
     providers_warm()

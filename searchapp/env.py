@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -40,6 +41,44 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number")
+    return value
+
+
+def env_floats(
+    name: str, default: dict[str, float], *, open_names: bool = False
+) -> dict[str, float]:
+    """Named numbers, ``title=3,description=1``: names must be among the default's (unless
+    ``open_names``); the ones not given keep their default."""
+    values = dict(default)
+    for part in env_list(name, []):
+        key, _, raw = part.partition("=")
+        key = key.strip()
+        if key not in default and not open_names:
+            raise ImproperlyConfigured(f"{name}: unknown name {key!r}; known: {', '.join(default)}")
+        try:
+            values[key] = float(raw)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {part!r} is not name=number") from exc
+    return values
+
+
+def env_choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip() or default
+    if value not in allowed:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -17,6 +17,9 @@ from searchapp.env import (
     database_from_url,
     embedding_providers_from_env,
     env_bool,
+    env_choice,
+    env_float,
+    env_floats,
     env_int,
     env_list,
     env_networks,
@@ -73,6 +76,7 @@ INSTALLED_APPS = [
     "searchapp",
     "catalog",
     "embeddings",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +152,7 @@ CELERY_BEAT_SCHEDULE = {
 EMBEDDING_PROVIDERS = embedding_providers_from_env()
 # ONNX Runtime intra-op threads per process (0: the CPUs available, at most 4).
 SEARCHAPP_ONNX_THREADS = env_int("SEARCHAPP_ONNX_THREADS", 0)
-# 0: four of the provider's batches (embeddings.services.claim_size).
+# 0: four of the provider's batches (embeddings.queue.claim_size).
 SEARCHAPP_EMBED_BATCH_ITEMS = env_int("SEARCHAPP_EMBED_BATCH_ITEMS", 0)
 SEARCHAPP_EMBED_LEASE_SECONDS = env_int("SEARCHAPP_EMBED_LEASE_SECONDS", 600)
 SEARCHAPP_EMBED_RETRY_FAILED_AFTER = env_int("SEARCHAPP_EMBED_RETRY_FAILED_AFTER", 300)
@@ -165,11 +169,39 @@ SEARCHAPP_HNSW_EF_CONSTRUCTION = env_int("SEARCHAPP_HNSW_EF_CONSTRUCTION", 128)
 SEARCHAPP_RRF_K = env_int("SEARCHAPP_RRF_K", 60)
 SEARCHAPP_HNSW_EF_SEARCH = env_int("SEARCHAPP_HNSW_EF_SEARCH", 100)
 SEARCHAPP_HNSW_MAX_SCAN_TUPLES = env_int("SEARCHAPP_HNSW_MAX_SCAN_TUPLES", 20000)
-SEARCHAPP_HNSW_ITERATIVE_SCAN = env_str("SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order")
+SEARCHAPP_HNSW_ITERATIVE_SCAN = env_choice(
+    "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order", ("relaxed_order", "strict_order", "off")
+)
 SEARCHAPP_SEARCH_DEPTH = env_int("SEARCHAPP_SEARCH_DEPTH", 1000)
 # Cap on the items a filter may keep and still be answered by an exact scan
-# (catalog.search.exact_search_pays decides below it, by a measured cost model).
+# (embeddings.index.exact_search_pays decides below it, by a measured cost model).
 SEARCHAPP_EXACT_SEARCH_MAX_ITEMS = env_int("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
+# Lexical search (catalog/lexical.py, search/lexical.py): the text search configuration of
+# every item's document and of queries (english stems; simple_unaccent suits any language),
+# the attributes whose values are identifiers (with external_id), BM25's k1 and b, and the
+# BM25F weight of each field.
+SEARCHAPP_TEXT_SEARCH_CONFIG = env_str("SEARCHAPP_TEXT_SEARCH_CONFIG", "english")
+SEARCHAPP_IDENTIFIER_ATTRIBUTES = env_list(
+    "SEARCHAPP_IDENTIFIER_ATTRIBUTES", ["sku", "isbn", "ean", "gtin", "mpn"]
+)
+SEARCHAPP_BM25_K1 = env_float("SEARCHAPP_BM25_K1", 1.2)
+SEARCHAPP_BM25_B = env_float("SEARCHAPP_BM25_B", 0.75)
+SEARCHAPP_BM25_FIELD_WEIGHTS = env_floats(
+    "SEARCHAPP_BM25_FIELD_WEIGHTS", {"title": 3.0, "category": 1.5, "attributes": 1.0,
+                                     "description": 1.0}
+)  # fmt: skip
+# Fusion when no search profile is active (search/fuse.py): rrf or convex, and weights per
+# list ("lexical", "trigram", a space's name; unnamed lists weigh 1).
+SEARCHAPP_FUSION_METHOD = env_str("SEARCHAPP_FUSION_METHOD", "rrf")
+if SEARCHAPP_FUSION_METHOD not in {"rrf", "convex"}:
+    raise ImproperlyConfigured(
+        f"SEARCHAPP_FUSION_METHOD={SEARCHAPP_FUSION_METHOD!r}: use rrf or convex."
+    )
+SEARCHAPP_FUSION_WEIGHTS = env_floats(
+    "SEARCHAPP_FUSION_WEIGHTS", {"lexical": 1.0, "trigram": 1.0}, open_names=True
+)
+# Fuzzy title matching (pg_trgm word similarity) for misspelled queries.
+SEARCHAPP_TRIGRAM_THRESHOLD = env_float("SEARCHAPP_TRIGRAM_THRESHOLD", 0.45)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

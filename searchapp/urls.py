@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from catalog import views as catalog_views
+from search import views as search_views
 from searchapp.media import media
 
 # Under /api/ an unknown URL or an unexpected failure is JSON too; pages stay HTML.
@@ -11,8 +11,8 @@ handler404 = "searchapp.views.page_not_found"
 handler500 = "searchapp.views.server_error"
 
 urlpatterns = [
-    path("", catalog_views.search, name="home"),
-    path("items/<int:item_id>/", catalog_views.item_detail, name="item-detail"),
+    path("", search_views.search, name="home"),
+    path("items/<int:item_id>/", search_views.item_detail, name="item-detail"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("searchapp.api_urls")),
 ]

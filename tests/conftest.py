@@ -36,6 +36,17 @@ def _media_root(tmp_path: Path, settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_lexical_statistics() -> Iterator[None]:
+    """BM25's corpus statistics are cached for a minute per process: each test counts its
+    own catalog."""
+    from search.lexical import corpus_cache
+
+    corpus_cache.clear()
+    yield
+    corpus_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_throttling(settings: Any) -> None:
     """Rate limits have tests of their own (tests/searchapp/test_access.py)."""
     settings.SEARCHAPP_THROTTLE = False

@@ -1,11 +1,8 @@
 from django.urls import path
 
-from catalog.api.search_views import SearchApi, SimilarItemsApi
 from catalog.api.views import ItemDetailApi, ItemImageDetailApi, ItemImageListApi, ItemListApi
 
 urlpatterns = [
-    path("search/", SearchApi.as_view(), name="api-search"),
-    path("items/<int:item_id>/similar/", SimilarItemsApi.as_view(), name="api-item-similar"),
     path("items/", ItemListApi.as_view(), name="api-item-list"),
     path("items/<int:item_id>/", ItemDetailApi.as_view(), name="api-item-detail"),
     path("items/<int:item_id>/images/", ItemImageListApi.as_view(), name="api-item-images"),

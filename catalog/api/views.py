@@ -22,12 +22,13 @@ from catalog.api.serializers import (
     ItemOutputSerializer,
     ItemUpdateInputSerializer,
 )
+from catalog.filters import ItemFilter
 from catalog.models import Item, ItemImage
 from searchapp.api import Pagination
 from searchapp.parsers import API_PARSERS
 
 
-def _is_curator(request: Request) -> bool:
+def is_curator(request: Request) -> bool:
     """Curators (who may change items) also see inactive items."""
     return bool(request.user and request.user.has_perm("catalog.change_item"))
 
@@ -49,7 +50,7 @@ class CatalogApi(APIView):
     parser_classes = API_PARSERS
 
     def get_item(self, request: Request, item_id: int) -> Item:
-        item = selectors.item_get(item_id=item_id, include_inactive=_is_curator(request))
+        item = selectors.item_get(item_id=item_id, include_inactive=is_curator(request))
         if item is None:
             raise Http404
         return item
@@ -73,16 +74,17 @@ class ItemListApi(CatalogApi):
         params = ItemFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        curator = _is_curator(request)
+        curator = is_curator(request)
+        category = data.get("category")
         queryset = selectors.item_list(
-            filters=selectors.ItemFilters(
-                category=data.get("category"),
+            item_filter=ItemFilter(
+                categories=(category,) if category else (),
                 price_min=data.get("price_min"),
                 price_max=data.get("price_max"),
-                external_id=data.get("external_id"),
+                external_id=data.get("external_id") or None,
                 include_inactive=curator and data["is_active"] is not True,
-                ordering=data["ordering"],
-            )
+            ),
+            ordering=data["ordering"],
         )
         if curator and data["is_active"] is False:
             queryset = queryset.filter(is_active=False)

@@ -2,15 +2,16 @@
 
 Reading and writing are separate steps. A format reader (one module per format) turns a
 file into rows: each either a normalised `RowData` or the reason the row could not be read.
-`catalog_import` then writes row by row, each row in its own transaction, so one bad row never rolls back
-the good ones, and a re-run after an interruption simply continues (rows already stored
-come out "unchanged").
+`catalog_import` then writes row by row, each row in its own transaction, so one bad row
+never rolls back the good ones, and a re-run after an interruption simply continues (rows
+already stored come out "unchanged").
 
 Decisions a catalog owner should know about:
 
 - Idempotent on external_id. An existing item whose fields and images are unchanged is
   not written at all; rows go through `item_upsert`, which saves changed fields and adds
-  images whose bytes are new to the item. Images are only ever added, never removed: an image the file no longer lists stays on the item.
+  images whose bytes are new to the item. Images are only ever added, never removed: an
+  image the file no longer lists stays on the item.
 - A row fails as a whole when one of its images cannot be read, fetched or validated:
   nothing is stored for it (no item without its image, no stray file). The reason names
   the image. (The oscar books catalog is the exception by design: a book without a cover

@@ -13,9 +13,9 @@ import base64
 import enum
 import io
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,30 +23,9 @@ from django.core.checks import CheckMessage
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
+    pass
 
 Vectors = npt.NDArray[np.float32]
-
-# Modes every model and vendor decodes as they are; others are converted first.
-WEB_IMAGE_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
-_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
-
-
-def eight_bit(image: Image, *, keep_alpha: bool) -> Image:
-    """The image as 8-bit RGB, or RGBA when it is transparent and `keep_alpha` (otherwise
-    laid on white, the usual background of a product photo). CMYK and palette images are
-    converted; 16-bit greyscale is scaled down (Pillow's own conversion clips it to white)."""
-    from PIL import Image as PILImage
-
-    if image.mode.startswith("I"):  # I, I;16, I;16B ...: values 0..65535
-        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
-    if image.mode in _ALPHA_MODES or "transparency" in image.info:
-        foreground = image.convert("RGBA")
-        if keep_alpha:
-            return foreground
-        background = PILImage.new("RGBA", foreground.size, (255, 255, 255, 255))
-        return PILImage.alpha_composite(background, foreground).convert("RGB")
-    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 class InputType(enum.StrEnum):
@@ -152,6 +131,117 @@ class ProviderConfigurationError(ImproperlyConfigured):
     pass
 
 
+@dataclass(frozen=True)
+class Option:
+    """One OPTIONS key a provider understands. Values keep their JSON types: an int is
+    never a string or a bool, a flag is a bool. A key left out, or set to None, takes
+    the default."""
+
+    kind: type[bool] | type[int] | type[float] | type[str]
+    default: Any = None
+    required: bool = False
+    choices: tuple[Any, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.minimum is not None and self.maximum is not None:
+            return f"a whole number from {self.minimum} to {self.maximum}"
+        if self.minimum is not None:
+            return f"a whole number of at least {self.minimum}"
+        return _KIND_WORDS[self.kind]
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, bool) and self.kind is not bool:
+            return False
+        kinds = (int, float) if self.kind is float else (self.kind,)
+        if not isinstance(value, kinds):
+            return False
+        number: Any = value
+        return (
+            (not self.choices or value in self.choices)
+            and (self.minimum is None or number >= self.minimum)
+            and (self.maximum is None or number <= self.maximum)
+        )
+
+
+_KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+
+
+def validated_options(
+    alias: str, options: Mapping[str, Any], declared: Mapping[str, Option]
+) -> dict[str, Any]:
+    """Every declared option (the given value or its default), or the one error that says
+    which options are unknown, missing or of the wrong type or value."""
+    where = f"EMBEDDING_PROVIDERS[{alias!r}]"
+    unknown = sorted(set(options) - set(declared))
+    if unknown:
+        raise ProviderConfigurationError(
+            f"{where}: unknown OPTIONS {', '.join(unknown)} (known: {', '.join(sorted(declared))})"
+        )
+    missing = [
+        name for name, option in declared.items() if option.required and not options.get(name)
+    ]
+    if missing:
+        raise ProviderConfigurationError(f"{where}: missing OPTIONS {', '.join(missing)}")
+    values: dict[str, Any] = {}
+    for name, option in declared.items():
+        value = options.get(name)
+        if value is None:
+            values[name] = option.default
+        elif option.accepts(value):
+            values[name] = value
+        else:
+            raise invalid_option(alias, name, option.describe(), value)
+    return values
+
+
+def invalid_option(alias: str, name: str, expected: str, value: Any) -> ProviderConfigurationError:
+    """The error for an option of the wrong value: also for the checks a provider makes
+    across options (a model's dimensions), so that every such error reads the same."""
+    return ProviderConfigurationError(
+        f"EMBEDDING_PROVIDERS[{alias!r}]: OPTIONS[{name!r}] must be {expected}, not {value!r}"
+    )
+
+
+T = TypeVar("T")
+
+
+class OverBudgetError(ValueError):
+    """One item costs more than a whole batch may."""
+
+    def __init__(self, cost: int, budget: int) -> None:
+        super().__init__(f"one input is larger than the per-request limit ({cost} > {budget})")
+
+
+def batched(
+    items: Sequence[T],
+    *,
+    size: int,
+    cost: Callable[[T], int] | None = None,
+    budget: int | None = None,
+) -> Iterator[list[T]]:
+    """Consecutive batches of at most `size` items whose costs (tokens, pixels, bytes) add
+    up to at most `budget`: the one way inputs are split to fit a model's or a vendor's
+    limits."""
+    current: list[T] = []
+    spent = 0
+    for item in items:
+        item_cost = cost(item) if cost is not None else 0
+        if budget is not None and item_cost > budget:
+            raise OverBudgetError(item_cost, budget)
+        over = budget is not None and spent + item_cost > budget
+        if current and (len(current) >= max(1, size) or over):
+            yield current
+            current, spent = [], 0
+        current.append(item)
+        spent += item_cost
+    if current:
+        yield current
+
+
 def l2_normalise(vectors: npt.ArrayLike) -> Vectors:
     array = np.asarray(vectors, dtype=np.float32)
     if array.ndim == 1:
@@ -173,17 +263,14 @@ class EmbeddingProvider(ABC):
     """Base class for every provider. Subclasses set ``capabilities`` in ``__init__`` (or
     as a class attribute) and implement ``embed_batch``."""
 
-    required_options: ClassVar[tuple[str, ...]] = ()
+    # The OPTIONS this provider understands; `dimensions` is what the system check
+    # compares with the model's own size.
+    declared_options: ClassVar[Mapping[str, Option]] = {"dimensions": Option(int, minimum=1)}
     capabilities: Capabilities
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        missing = [name for name in self.required_options if not options.get(name)]
-        if missing:
-            raise ProviderConfigurationError(
-                f"EMBEDDING_PROVIDERS[{alias!r}]: missing OPTIONS {', '.join(missing)}"
-            )
         self.alias = alias
-        self.options = dict(options)
+        self.options = validated_options(alias, options, self.declared_options)
 
     @property
     @abstractmethod
@@ -238,23 +325,13 @@ class EmbeddingProvider(ABC):
         return EmbeddingResult(vectors=stacked.astype(np.float32, copy=False), usage=result.usage)
 
     def _batched(self, inputs: list[EmbeddingInput], *, input_type: InputType) -> EmbeddingResult:
-        size = max(1, self.capabilities.max_batch)
         chunks: list[Vectors] = []
         usage = Usage()
-        for start in range(0, len(inputs), size):
-            result = self.embed_batch(inputs[start : start + size], input_type=input_type)
-            if result.vectors.shape != (
-                len(inputs[start : start + size]),
-                self.capabilities.dimensions,
-            ):
-                raise PermanentProviderError(
-                    self.alias,
-                    f"returned vectors of shape {result.vectors.shape}, expected "
-                    f"({len(inputs[start : start + size])}, {self.capabilities.dimensions})",
-                )
-            chunks.append(l2_normalise(result.vectors))
+        for batch in batched(inputs, size=self.capabilities.max_batch):
+            result = self.embed_batch(batch, input_type=input_type)
+            chunks.append(l2_normalise(self.checked_shape(result.vectors, len(batch))))
             if not result.usage.inputs:
-                result.usage.inputs = len(inputs[start : start + size])
+                result.usage.inputs = len(batch)
             usage = usage.add(result.usage)
         vectors = (
             np.concatenate(chunks)
@@ -262,3 +339,11 @@ class EmbeddingProvider(ABC):
             else np.zeros((0, self.capabilities.dimensions), np.float32)
         )
         return EmbeddingResult(vectors=vectors, usage=usage)
+
+    def checked_shape(self, vectors: Vectors, count: int) -> Vectors:
+        expected = (count, self.capabilities.dimensions)
+        if vectors.shape != expected:
+            raise PermanentProviderError(
+                self.alias, f"returned vectors of shape {vectors.shape}, expected {expected}"
+            )
+        return vectors

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from django.core import checks
@@ -55,17 +55,17 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
+    Option,
     PermanentProviderError,
-    ProviderConfigurationError,
     TextPart,
     Usage,
+    invalid_option,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, vendor_options
 
-# model -> (default dimensions, dimensions the model can return)
-MODELS: dict[str, tuple[int, tuple[int, ...]]] = {
-    "embed-v4.0": (1536, (256, 512, 1024, 1536)),
-}
+MODELS = ("embed-v4.0",)
+DIMENSIONS = (256, 512, 1024, 1536)  # embed-v4.0's; 1536 by default
+TRUNCATE = ("NONE", "START", "END")
 INPUT_TYPES = {InputType.QUERY: "search_query", InputType.DOCUMENT: "search_document"}
 SDK_API_KEY_ENV = "CO_API_KEY"
 MAX_DATA_URI_BYTES = 5_000_000  # per image
@@ -90,39 +90,23 @@ class CohereProvider(HttpProvider):
     # The file size that keeps the base64 data URI within 5 MB.
     image_limits = ImageLimits(max_bytes=(MAX_DATA_URI_BYTES - DATA_URI_PREFIX) * 3 // 4)
 
+    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
+        model=Option(str, choices=MODELS),
+        dimensions=Option(int, choices=DIMENSIONS),
+        truncate=Option(str, "END"),  # NONE, START or END, in any case
+        max_batch=Option(int, 96, minimum=1, maximum=96),
+    )
+
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
-        if self.model not in MODELS:
-            raise ProviderConfigurationError(
-                f"{where}: unknown Cohere multimodal model {self.model!r} "
-                f"(known: {', '.join(MODELS)})"
-            )
-        default_dimensions, choices = MODELS[self.model]
-        dimensions = default_dimensions
-        if options.get("dimensions") not in (None, ""):
-            try:
-                dimensions = int(options["dimensions"])
-            except (TypeError, ValueError) as exc:
-                raise ProviderConfigurationError(
-                    f"{where}: OPTIONS['dimensions'] must be a whole number"
-                ) from exc
-            if dimensions not in choices:
-                raise ProviderConfigurationError(
-                    f"{where}: {self.model} returns {', '.join(map(str, choices))} "
-                    f"dimensions, not {dimensions}"
-                )
-        self.truncate = str(options.get("truncate", "END")).upper()
-        if self.truncate not in ("NONE", "START", "END"):
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['truncate'] must be NONE, START or END"
-            )
-        max_batch = self.max_batch_option(options)
+        self.truncate = self.options["truncate"].upper()
+        if self.truncate not in TRUNCATE:
+            raise invalid_option(alias, "truncate", "one of " + ", ".join(TRUNCATE), self.truncate)
         self.capabilities = Capabilities(
             text=True,
             image=True,
-            dimensions=dimensions,
-            max_batch=max_batch,
+            dimensions=self.options["dimensions"] or DIMENSIONS[-1],
+            max_batch=self.options["max_batch"],
             interleaved=True,
             input_types=True,
         )

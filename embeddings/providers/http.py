@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import io
 import logging
 import os
 import random
@@ -29,18 +28,20 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from embeddings.providers.base import (
-    WEB_IMAGE_MODES,
     EmbeddingInput,
     EmbeddingProvider,
     EmbeddingResult,
     ImagePart,
     InputType,
+    Option,
+    OverBudgetError,
     PermanentProviderError,
-    ProviderConfigurationError,
     TextPart,
     TransientProviderError,
-    eight_bit,
+    Usage,
+    batched,
 )
+from embeddings.providers.images import ImageLimits, fit_image
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +56,6 @@ class HttpRequest:
     files: Any = None  # multipart
     data: Mapping[str, Any] | None = None  # multipart form fields
     headers: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    max_pixels: int | None = None
-    max_bytes: int | None = None
-    formats: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 
 
 class CircuitBreaker:
@@ -137,75 +131,56 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def fit_image(part: ImagePart, limits: ImageLimits) -> ImagePart:
-    """The image as the vendor accepts it: unchanged when within the limits and in a plain
-    8-bit mode; otherwise (downscaled when too big) re-encoded as 8-bit JPEG, or PNG when it
-    has transparency, until it fits. CMYK and 16-bit images are always converted: not every
-    vendor's decoder reads them. Never dropped: an image that cannot be made to fit is an
-    error."""
-    from PIL import Image, ImageOps
+# The OPTIONS every hosted provider understands; a vendor adds its own (`vendor_options`).
+HTTP_OPTIONS: dict[str, Option] = {
+    "model": Option(str),
+    "base_url": Option(str),
+    "api_key": Option(str),  # else the vendor's environment variable
+    "timeout": Option(float, 60),  # read, seconds
+    "connect_timeout": Option(float, 10),
+    "max_retries": Option(int, 4, minimum=0),
+    "backoff": Option(float, 1.0),  # the first delay, seconds
+    "backoff_max": Option(float, 30.0),
+    "circuit_threshold": Option(int, 5, minimum=1),
+    "circuit_cooldown": Option(float, 30),
+    "query_max_retries": Option(int, 1, minimum=0),
+    "query_timeout": Option(float, 10),
+    "dimensions": Option(int, minimum=1),  # where the vendor lets you choose
+    "transport": Option(str),  # dotted path of a callable that returns an httpx transport
+}
 
-    too_big = limits.max_bytes is not None and len(part.data) > limits.max_bytes
-    with Image.open(io.BytesIO(part.data)) as opened:
-        pixels = opened.width * opened.height
-        too_many = limits.max_pixels is not None and pixels > limits.max_pixels
-        wrong_format = part.content_type not in limits.formats
-        unusual_mode = opened.mode not in WEB_IMAGE_MODES
-        if not (too_big or too_many or wrong_format or unusual_mode):
-            return part
-        image = eight_bit(ImageOps.exif_transpose(opened), keep_alpha=True)
-    scale = 1.0
-    if limits.max_pixels is not None and pixels > limits.max_pixels:
-        scale = (limits.max_pixels / pixels) ** 0.5
-    has_alpha = image.mode == "RGBA"
-    fmt, content_type = ("PNG", "image/png") if has_alpha else ("JPEG", "image/jpeg")
-    for _ in range(12):
-        size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-        candidate = image.resize(size, Image.Resampling.LANCZOS) if scale < 1.0 else image
-        buffer = io.BytesIO()
-        candidate.save(
-            buffer, format=fmt, **({"quality": 90} if fmt == "JPEG" else {"optimize": True})
-        )
-        data = buffer.getvalue()
-        if limits.max_bytes is None or len(data) <= limits.max_bytes:
-            return ImagePart(data=data, content_type=content_type, weight=part.weight)
-        scale *= 0.75
-    raise PermanentProviderError(
-        "image", "the image cannot be reduced below the vendor's size limit"
-    )
+
+def vendor_options(**options: Option) -> dict[str, Option]:
+    """HTTP_OPTIONS and a vendor's own (each declares `max_batch`: inputs per call)."""
+    return {**HTTP_OPTIONS, **options}
 
 
 class HttpProvider(EmbeddingProvider):
-    """Base for hosted providers. OPTIONS every hosted provider understands:
-    model, base_url, api_key (else the vendor's environment variable), timeout (read,
-    seconds), connect_timeout, max_retries, backoff (first delay, seconds), backoff_max,
-    circuit_threshold, circuit_cooldown, query_max_retries (1), query_timeout (10 s),
-    dimensions (where the vendor lets you choose), transport (dotted path of a callable that
-    returns an httpx transport: tests)."""
+    """Base for hosted providers (OPTIONS: `HTTP_OPTIONS` and the vendor's own)."""
 
     default_base_url: ClassVar[str]
     api_key_env: ClassVar[str | None] = None
     default_model: ClassVar[str]
     vendor: ClassVar[str]
     max_inputs_per_request: ClassVar[int] = 96
+    # Set where texts and images must go in separate requests, with their own count limit.
+    max_images_per_request: ClassVar[int | None] = None
     image_limits: ClassVar[ImageLimits] = ImageLimits()
     # Tests may set this to build every client on a fake transport.
     transport_factory: ClassVar[Callable[[], httpx.BaseTransport] | None] = None
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        self.model = str(options.get("model") or self.default_model)
-        self.base_url = str(options.get("base_url") or self.default_base_url).rstrip("/")
+        self.model = str(self.options["model"] or self.default_model)
+        self.base_url = str(self.options["base_url"] or self.default_base_url).rstrip("/")
         self.timeout = httpx.Timeout(
-            float(options.get("timeout", 60)), connect=float(options.get("connect_timeout", 10))
+            self.options["timeout"], connect=self.options["connect_timeout"]
         )
-        self.max_retries = int(options.get("max_retries", 4))
-        self.backoff = float(options.get("backoff", 1.0))
-        self.backoff_max = float(options.get("backoff_max", 30.0))
+        self.max_retries = self.options["max_retries"]
+        self.backoff = self.options["backoff"]
+        self.backoff_max = self.options["backoff_max"]
         self.breaker = circuit_breaker(
-            alias,
-            int(options.get("circuit_threshold", 5)),
-            float(options.get("circuit_cooldown", 30)),
+            alias, self.options["circuit_threshold"], self.options["circuit_cooldown"]
         )
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
@@ -287,43 +262,6 @@ class HttpProvider(EmbeddingProvider):
                 )
             return self._client
 
-    def split_batches(self, inputs: list[EmbeddingInput]) -> list[list[EmbeddingInput]]:
-        """Batches within the vendor's request limits. The default counts inputs; vendors
-        with token, pixel or byte budgets override `input_cost` and `max_request_cost`."""
-        batches: list[list[EmbeddingInput]] = []
-        current: list[EmbeddingInput] = []
-        cost = 0
-        budget = self.max_request_cost()
-        for parts in inputs:
-            item_cost = self.input_cost(parts)
-            if budget is not None and item_cost > budget:
-                raise PermanentProviderError(
-                    self.alias,
-                    f"one input is larger than the vendor's per-request limit ({item_cost} > {budget})",
-                )
-            full = len(current) >= min(self.capabilities.max_batch, self.max_inputs_per_request)
-            if current and (full or (budget is not None and cost + item_cost > budget)):
-                batches.append(current)
-                current, cost = [], 0
-            current.append(parts)
-            cost += item_cost
-        if current:
-            batches.append(current)
-        return batches
-
-    def max_batch_option(self, options: Mapping[str, Any], default: int | None = None) -> int:
-        """OPTIONS['max_batch'], validated against the vendor's per-request input limit."""
-        limit = self.max_inputs_per_request
-        try:
-            value = int(options.get("max_batch", default or limit))
-        except (TypeError, ValueError):
-            value = 0
-        if not 1 <= value <= limit:
-            raise ProviderConfigurationError(
-                f"EMBEDDING_PROVIDERS[{self.alias!r}]: OPTIONS['max_batch'] must be 1..{limit}"
-            )
-        return value
-
     def images_limits(self) -> ImageLimits:
         """The limits images are fitted to; an alias may narrow its vendor's (options)."""
         return self.image_limits
@@ -349,21 +287,40 @@ class HttpProvider(EmbeddingProvider):
             prepared.append(tuple(fitted))
         return prepared
 
+    def request_groups(self, inputs: Sequence[EmbeddingInput]) -> list[list[int]]:
+        """Positions of the inputs each request carries, within the vendor's count and cost
+        limits; texts and images apart when the vendor has `max_images_per_request`."""
+        positions = list(range(len(inputs)))
+        kinds = [(positions, self.max_inputs_per_request)]
+        if self.max_images_per_request is not None:
+            texts = [i for i in positions if isinstance(inputs[i][0], TextPart)]
+            images = [i for i in positions if not isinstance(inputs[i][0], TextPart)]
+            kinds = [(texts, self.max_inputs_per_request), (images, self.max_images_per_request)]
+        try:
+            return [
+                group
+                for members, limit in kinds
+                for group in batched(
+                    members,
+                    size=min(self.capabilities.max_batch, limit),
+                    cost=lambda i: self.input_cost(inputs[i]),
+                    budget=self.max_request_cost(),
+                )
+            ]
+        except OverBudgetError as exc:
+            raise PermanentProviderError(self.alias, str(exc)) from exc
+
     def embed_batch(
         self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
     ) -> EmbeddingResult:
         prepared = self.prepare(inputs)
-        results = [
-            self._call(batch, input_type=input_type) for batch in self.split_batches(prepared)
-        ]
-        if len(results) == 1:
-            return results[0]
-        import numpy as np
-
-        usage = results[0].usage
-        for result in results[1:]:
+        vectors = np.zeros((len(prepared), self.capabilities.dimensions), dtype=np.float32)
+        usage = Usage()
+        for group in self.request_groups(prepared):
+            result = self._call([prepared[i] for i in group], input_type=input_type)
+            vectors[group] = self.checked_shape(result.vectors, len(group))
             usage = usage.add(result.usage)
-        return EmbeddingResult(vectors=np.concatenate([r.vectors for r in results]), usage=usage)
+        return EmbeddingResult(vectors=vectors, usage=usage)
 
     def _call(self, inputs: Sequence[EmbeddingInput], *, input_type: InputType) -> EmbeddingResult:
         if not self.breaker.allow():
@@ -374,13 +331,9 @@ class HttpProvider(EmbeddingProvider):
         request = self.request_for(inputs, input_type=input_type)
         # A search is waiting on a query: fewer retries, shorter waits than the worker's.
         is_query = input_type == InputType.QUERY
-        max_retries = (
-            int(self.options.get("query_max_retries", 1)) if is_query else self.max_retries
-        )
+        max_retries = self.options["query_max_retries"] if is_query else self.max_retries
         timeout = (
-            httpx.Timeout(
-                float(self.options.get("query_timeout", 10)), connect=self.timeout.connect
-            )
+            httpx.Timeout(self.options["query_timeout"], connect=self.timeout.connect)
             if is_query
             else self.timeout
         )
@@ -465,12 +418,3 @@ def redact(text: str, auth_headers: Mapping[str, str]) -> str:
             if len(secret) >= 8:
                 text = text.replace(secret, "[redacted]")
     return text
-
-
-def require(options: Mapping[str, Any], name: str, alias: str) -> Any:
-    value = options.get(name)
-    if value in (None, ""):
-        raise ProviderConfigurationError(
-            f"EMBEDDING_PROVIDERS[{alias!r}]: OPTIONS[{name!r}] is required"
-        )
-    return value

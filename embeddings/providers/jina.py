@@ -42,14 +42,20 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
-    ProviderConfigurationError,
+    Option,
     TextPart,
     Usage,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, decode_vector
+from embeddings.providers.http import (
+    HttpProvider,
+    HttpRequest,
+    ImageLimits,
+    decode_vector,
+    vendor_options,
+)
 
-# model -> (full dimensions, smallest Matryoshka size); the blog's model table.
-MODELS: dict[str, tuple[int, int]] = {"jina-clip-v2": (1024, 64)}
+MODELS = ("jina-clip-v2",)
+FULL_DIMENSIONS, SMALLEST_DIMENSIONS = 1024, 64  # Matryoshka sizes; the blog's model table
 TASKS = {InputType.QUERY: "retrieval.query", InputType.DOCUMENT: "retrieval.passage"}
 EMBEDDING_TYPES = ("float", "base64")
 # No documented count for jina-clip-v2; the endpoint's own validation error reads "input
@@ -71,38 +77,23 @@ class JinaProvider(HttpProvider):
     max_inputs_per_request = MAX_INPUTS_PER_REQUEST
     image_limits: ClassVar[ImageLimits] = ImageLimits(max_pixels=MODEL_IMAGE_SIDE**2)
 
+    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
+        model=Option(str, choices=MODELS),
+        dimensions=Option(int, minimum=SMALLEST_DIMENSIONS, maximum=FULL_DIMENSIONS),
+        embedding_type=Option(str, "float", choices=EMBEDDING_TYPES),
+        truncate=Option(bool, True),
+        max_batch=Option(int, 32, minimum=1),
+    )
+
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
-        if self.model not in MODELS:
-            raise ProviderConfigurationError(
-                f"{where}: unknown Jina model {self.model!r} (known: {', '.join(MODELS)})"
-            )
-        full, smallest = MODELS[self.model]
-        dimensions = options.get("dimensions") or full
-        if (
-            isinstance(dimensions, bool)
-            or not isinstance(dimensions, int)
-            or not smallest <= dimensions <= full
-        ):
-            raise ProviderConfigurationError(
-                f"{where}: {self.model} takes OPTIONS['dimensions'] from {smallest} to {full}, "
-                f"not {dimensions!r}"
-            )
-        self.embedding_type = str(options.get("embedding_type", "float"))
-        if self.embedding_type not in EMBEDDING_TYPES:
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['embedding_type'] must be one of {', '.join(EMBEDDING_TYPES)}"
-            )
-        self.truncate = bool(options.get("truncate", True))
-        max_batch = options.get("max_batch", 32)
-        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
-            raise ProviderConfigurationError(f"{where}: OPTIONS['max_batch'] must be >= 1")
+        self.embedding_type = self.options["embedding_type"]
+        self.truncate = self.options["truncate"]
         self.capabilities = Capabilities(
             text=True,
             image=True,
-            dimensions=dimensions,
-            max_batch=max_batch,
+            dimensions=self.options["dimensions"] or FULL_DIMENSIONS,
+            max_batch=self.options["max_batch"],
             interleaved=False,  # one vector per text or image; mixed inputs are fused
             input_types=True,
         )

@@ -46,11 +46,12 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
-    ProviderConfigurationError,
+    Option,
     TextPart,
     Usage,
+    invalid_option,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits
+from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, vendor_options
 
 FULL_DIMENSIONS = 768
 MIN_DIMENSIONS = 64  # the smallest size Nomic recommends; its client warns below it
@@ -79,86 +80,48 @@ class NomicProvider(HttpProvider):
     default_model = "nomic-embed-text-v1.5"
     api_key_env = "NOMIC_API_KEY"
     max_inputs_per_request = MAX_TEXTS_PER_REQUEST
-    max_images_per_request: ClassVar[int] = MAX_IMAGES_PER_REQUEST
+    max_images_per_request: ClassVar[int | None] = MAX_IMAGES_PER_REQUEST
     image_limits: ClassVar[ImageLimits] = ImageLimits(
         max_pixels=512 * 512, formats=frozenset(EXTENSIONS)
     )
 
+    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
+        model=Option(str, choices=tuple(TEXT_MODELS)),
+        vision_model=Option(str),  # left out: the text model's; None or "": text only
+        dimensions=Option(int, minimum=MIN_DIMENSIONS, maximum=FULL_DIMENSIONS),
+        long_text_mode=Option(str, "truncate", choices=LONG_TEXT_MODES),
+        max_batch=Option(int, 64, minimum=1),
+    )
+
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
-        if self.model not in TEXT_MODELS:
-            raise ProviderConfigurationError(
-                f"{where}: unknown Nomic text model {self.model!r} "
-                f"(known: {', '.join(TEXT_MODELS)})"
-            )
-        vision = options.get("vision_model", TEXT_MODELS[self.model])
+        partner = TEXT_MODELS[self.model]
+        vision = self.options["vision_model"] if "vision_model" in options else partner
         self.vision_model = str(vision) if vision else None
-        if self.vision_model is not None and self.vision_model != TEXT_MODELS[self.model]:
-            raise ProviderConfigurationError(
-                f"{where}: {self.vision_model!r} does not share {self.model}'s embedding space; "
-                f"use {TEXT_MODELS[self.model]!r} (or no vision_model for text only)"
+        if self.vision_model not in (None, partner):
+            expected = f"{partner!r} (the one in {self.model}'s space) or None for text only"
+            raise invalid_option(alias, "vision_model", expected, self.vision_model)
+        dimensions = self.options["dimensions"] or FULL_DIMENSIONS
+        if dimensions != FULL_DIMENSIONS and (
+            self.model not in MATRYOSHKA_MODELS or self.vision_model is not None
+        ):
+            # Nomic's image endpoint has no dimensionality: an alias that embeds images
+            # makes full-size vectors.
+            expected = f"{FULL_DIMENSIONS} for {self.model}" + (
+                " with images (set vision_model to None for smaller text-only vectors)"
+                if self.vision_model
+                else ""
             )
-        dimensions = options.get("dimensions") or FULL_DIMENSIONS
-        if isinstance(dimensions, bool) or not isinstance(dimensions, int):
-            raise ProviderConfigurationError(f"{where}: OPTIONS['dimensions'] must be an int")
-        if dimensions != FULL_DIMENSIONS:
-            if self.model not in MATRYOSHKA_MODELS:
-                raise ProviderConfigurationError(
-                    f"{where}: {self.model} only makes {FULL_DIMENSIONS}-dimensional vectors"
-                )
-            if self.vision_model is not None:
-                raise ProviderConfigurationError(
-                    f"{where}: Nomic's image endpoint has no dimensionality, so an alias that "
-                    f"embeds images needs dimensions {FULL_DIMENSIONS}; set vision_model to "
-                    f"None for smaller text-only vectors"
-                )
-            if not MIN_DIMENSIONS <= dimensions < FULL_DIMENSIONS:
-                raise ProviderConfigurationError(
-                    f"{where}: OPTIONS['dimensions'] must be from {MIN_DIMENSIONS} to "
-                    f"{FULL_DIMENSIONS}, not {dimensions}"
-                )
-        self.long_text_mode = str(options.get("long_text_mode", "truncate"))
-        if self.long_text_mode not in LONG_TEXT_MODES:
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['long_text_mode'] must be one of {', '.join(LONG_TEXT_MODES)}"
-            )
-        max_batch = options.get("max_batch", 64)
-        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
-            raise ProviderConfigurationError(f"{where}: OPTIONS['max_batch'] must be >= 1")
+            raise invalid_option(alias, "dimensions", expected, dimensions)
+        self.long_text_mode = self.options["long_text_mode"]
         self.capabilities = Capabilities(
             text=True,
             image=self.vision_model is not None,
             dimensions=dimensions,
-            max_batch=max_batch,
+            max_batch=self.options["max_batch"],
             interleaved=False,
             input_types=True,
         )
-
-    # --- batching: texts and images go to different endpoints ----------------------------
-
-    def embed_batch(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> EmbeddingResult:
-        prepared = self.prepare(inputs)
-        vectors = np.zeros((len(prepared), self.capabilities.dimensions), dtype=np.float32)
-        usage = Usage()
-        for indices in self.request_groups(prepared):
-            result = self._call([prepared[i] for i in indices], input_type=input_type)
-            vectors[indices] = result.vectors
-            usage = usage.add(result.usage)
-        return EmbeddingResult(vectors=vectors, usage=usage)
-
-    def request_groups(self, inputs: Sequence[EmbeddingInput]) -> list[list[int]]:
-        """Positions of the inputs each request carries: texts in groups of at most
-        `max_inputs_per_request`, images in groups of at most `max_images_per_request`."""
-        texts = [i for i, parts in enumerate(inputs) if is_text(parts)]
-        images = [i for i, parts in enumerate(inputs) if not is_text(parts)]
-        text_size = min(self.capabilities.max_batch, self.max_inputs_per_request)
-        image_size = min(self.capabilities.max_batch, self.max_images_per_request)
-        return [texts[s : s + text_size] for s in range(0, len(texts), text_size)] + [
-            images[s : s + image_size] for s in range(0, len(images), image_size)
-        ]
 
     # --- one request -----------------------------------------------------------------------
 

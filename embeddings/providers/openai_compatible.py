@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import numpy as np
@@ -53,19 +53,23 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
-    ProviderConfigurationError,
+    Option,
     TextPart,
     Usage,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, decode_vector
+from embeddings.providers.http import (
+    HttpProvider,
+    HttpRequest,
+    ImageLimits,
+    decode_vector,
+    vendor_options,
+)
 
 MAX_INPUTS_PER_REQUEST = 2048  # OpenAI: "any array must be 2048 dimensions or less"
 DEFAULT_MAX_BATCH = 64
 DEFAULT_MAX_REQUEST_TOKENS = 300_000  # OpenAI: summed over all inputs of one request
 ENCODING_FORMATS = ("float", "base64")
 IMAGE_FORMATS = ("base64", "data_url")
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
 def estimate_tokens(text: str) -> int:
@@ -86,41 +90,41 @@ class OpenAICompatibleProvider(HttpProvider):
     default_model = ""
     api_key_env = "OPENAI_API_KEY"
     max_inputs_per_request = MAX_INPUTS_PER_REQUEST
-    required_options = ("base_url", "model", "dimensions")
+    max_images_per_request = MAX_INPUTS_PER_REQUEST  # texts and images apart
+
+    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
+        base_url=Option(str, required=True),
+        model=Option(str, required=True),
+        dimensions=Option(int, required=True, minimum=1),
+        send_dimensions=Option(bool, False),
+        encoding_format=Option(str, "float", choices=ENCODING_FORMATS),
+        max_batch=Option(int, DEFAULT_MAX_BATCH, minimum=1, maximum=MAX_INPUTS_PER_REQUEST),
+        max_request_tokens=Option(int, DEFAULT_MAX_REQUEST_TOKENS, minimum=0),  # 0: no budget
+        images=Option(bool, False),
+        image_format=Option(str, "base64", choices=IMAGE_FORMATS),
+        max_image_pixels=Option(int, minimum=1),
+        max_image_bytes=Option(int, minimum=1),
+        query_prefix=Option(str, ""),
+        document_prefix=Option(str, ""),
+    )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
-        dimensions = _positive_int(options, "dimensions", None, where)
-        max_batch = _positive_int(options, "max_batch", DEFAULT_MAX_BATCH, where)
-        if max_batch > MAX_INPUTS_PER_REQUEST:
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['max_batch'] must be at most {MAX_INPUTS_PER_REQUEST}"
-            )
-        budget = options.get("max_request_tokens", DEFAULT_MAX_REQUEST_TOKENS)
-        self.max_request_tokens = (
-            None
-            if budget in (0, "0", None)
-            else _positive_int(options, "max_request_tokens", DEFAULT_MAX_REQUEST_TOKENS, where)
-        )
-        self.encoding_format = _choice(options, "encoding_format", ENCODING_FORMATS, where)
-        self.image_format = _choice(options, "image_format", IMAGE_FORMATS, where)
-        self.send_dimensions = _flag(options, "send_dimensions", where)
-        images = _flag(options, "images", where)
-        self.query_prefix = str(options.get("query_prefix") or "")
-        self.document_prefix = str(options.get("document_prefix") or "")
-        max_pixels, max_bytes = (
-            _positive_int(options, name, None, where) if options.get(name) else None
-            for name in ("max_image_pixels", "max_image_bytes")
-        )
+        self.max_request_tokens = self.options["max_request_tokens"] or None
+        self.encoding_format = self.options["encoding_format"]
+        self.image_format = self.options["image_format"]
+        self.send_dimensions = self.options["send_dimensions"]
+        self.query_prefix = self.options["query_prefix"]
+        self.document_prefix = self.options["document_prefix"]
+        max_pixels, max_bytes = self.options["max_image_pixels"], self.options["max_image_bytes"]
         # Per alias (image_limits is the vendor-wide class attribute): see images_limits().
         self.alias_image_limits = ImageLimits(max_pixels=max_pixels, max_bytes=max_bytes)
-        self.dimensions = int(dimensions)
+        self.dimensions = self.options["dimensions"]
         self.capabilities = Capabilities(
             text=True,
-            image=images,
+            image=self.options["images"],
             dimensions=self.dimensions,
-            max_batch=max_batch,
+            max_batch=self.options["max_batch"],
             input_types=bool(self.query_prefix or self.document_prefix),
         )
         # "{base_url}/v1/embeddings", or "/embeddings" after a base URL ending in /v1.
@@ -139,33 +143,10 @@ class OpenAICompatibleProvider(HttpProvider):
             return []
         return super().check()
 
-    def error_message(self, response: httpx.Response) -> str:
-        # Some servers echo the key they were sent ("Incorrect API key provided: ...").
-        message = super().error_message(response)
-        key = self._key()
-        return message.replace(str(key), "***") if key else message
-
     # --- batching: texts and images in separate requests -----------------------------------
 
     def images_limits(self) -> ImageLimits:
         return self.alias_image_limits
-
-    def embed_batch(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> EmbeddingResult:
-        prepared = self.prepare(inputs)
-        vectors = np.zeros((len(prepared), self.dimensions), np.float32)
-        usage = Usage()
-        texts = [i for i, parts in enumerate(prepared) if isinstance(parts[0], TextPart)]
-        images = [i for i, parts in enumerate(prepared) if not isinstance(parts[0], TextPart)]
-        for indices in (texts, images):
-            offset = 0
-            for batch in self.split_batches([prepared[i] for i in indices]):
-                result = self._call(batch, input_type=input_type)
-                vectors[indices[offset : offset + len(batch)]] = result.vectors
-                offset += len(batch)
-                usage = usage.add(result.usage)
-        return EmbeddingResult(vectors=vectors, usage=usage)
 
     def input_cost(self, parts: EmbeddingInput) -> int:
         part = parts[0]
@@ -224,35 +205,3 @@ class OpenAICompatibleProvider(HttpProvider):
                 f"OPTIONS['dimensions'] is {self.dimensions}"
             )
         return vector
-
-
-def _positive_int(options: Mapping[str, Any], name: str, default: int | None, where: str) -> int:
-    raw = options.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1 or isinstance(raw, bool):
-        raise ProviderConfigurationError(
-            f"{where}: OPTIONS[{name!r}] must be a positive integer, not {raw!r}"
-        )
-    return value
-
-
-def _choice(options: Mapping[str, Any], name: str, allowed: tuple[str, ...], where: str) -> str:
-    value = str(options.get(name) or allowed[0])
-    if value not in allowed:
-        raise ProviderConfigurationError(
-            f"{where}: OPTIONS[{name!r}] must be one of {', '.join(allowed)}, not {value!r}"
-        )
-    return value
-
-
-def _flag(options: Mapping[str, Any], name: str, where: str) -> bool:
-    value = options.get(name, False)
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in TRUE_WORDS | FALSE_WORDS:
-        return word in TRUE_WORDS
-    raise ProviderConfigurationError(f"{where}: OPTIONS[{name!r}] must be true or false")

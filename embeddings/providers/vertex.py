@@ -60,7 +60,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import numpy as np
@@ -72,19 +72,25 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
+    Option,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
     TransientProviderError,
     Usage,
+    invalid_option,
 )
-from embeddings.providers.http import RETRYABLE_STATUSES, HttpProvider, HttpRequest, ImageLimits
+from embeddings.providers.http import (
+    RETRYABLE_STATUSES,
+    HttpProvider,
+    HttpRequest,
+    ImageLimits,
+    vendor_options,
+)
 
-MODELS: dict[str, tuple[int, ...]] = {
-    # "multimodalembedding" is the unpinned name of the same model in Google's samples.
-    "multimodalembedding@001": (128, 256, 512, 1408),
-    "multimodalembedding": (128, 256, 512, 1408),
-}
+# "multimodalembedding" is the unpinned name of the same model in Google's samples.
+MODELS = ("multimodalembedding@001", "multimodalembedding")
+DIMENSIONS = (128, 256, 512, 1408)
 DEFAULT_DIMENSIONS = 1408
 DEFAULT_LOCATION = "us-central1"
 # "Text field must be smaller than 1024 characters" (see the module docstring).
@@ -194,37 +200,25 @@ class VertexProvider(HttpProvider):
         formats=frozenset({"image/png", "image/jpeg", "image/gif", "image/bmp"}),
     )
 
+    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
+        model=Option(str, choices=MODELS),
+        dimensions=Option(int, choices=DIMENSIONS),
+        project=Option(str),
+        location=Option(str),
+        access_token=Option(str),
+        credentials_file=Option(str),
+        max_batch=Option(int, 32, minimum=1),
+    )
+
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
         where = f"EMBEDDING_PROVIDERS[{alias!r}]"
-        if self.model not in MODELS:
-            raise ProviderConfigurationError(
-                f"{where}: unknown Vertex model {self.model!r}; this provider speaks "
-                f"{', '.join(MODELS)}"
-            )
-        allowed = MODELS[self.model]
-        raw_dimensions = options.get("dimensions", DEFAULT_DIMENSIONS)
-        try:
-            dimensions = int(raw_dimensions)
-        except (TypeError, ValueError):
-            dimensions = -1
-        if dimensions not in allowed:
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['dimensions'] must be one of "
-                f"{', '.join(map(str, allowed))} for {self.model}, not {raw_dimensions!r}"
-            )
-        try:
-            max_batch = int(options.get("max_batch", 32))
-        except (TypeError, ValueError):
-            max_batch = 0
-        if max_batch < 1:
-            raise ProviderConfigurationError(f"{where}: OPTIONS['max_batch'] must be >= 1")
-        self.location = str(options.get("location") or DEFAULT_LOCATION)
+        dimensions = self.options["dimensions"] or DEFAULT_DIMENSIONS
+        max_batch = self.options["max_batch"]
+        self.location = str(self.options["location"] or DEFAULT_LOCATION)
         if not re.fullmatch(r"[a-z0-9-]+", self.location):
-            raise ProviderConfigurationError(
-                f"{where}: OPTIONS['location'] {self.location!r} is not a Google Cloud region"
-            )
-        if not options.get("base_url"):
+            raise invalid_option(alias, "location", "a Google Cloud region", self.location)
+        if not self.options["base_url"]:
             self.base_url = f"https://{self.location}-aiplatform.googleapis.com"
         self.dimensions = dimensions
         self.capabilities = Capabilities(
@@ -232,10 +226,10 @@ class VertexProvider(HttpProvider):
         )
 
         self._static_token = str(
-            options.get("access_token") or os.environ.get("GOOGLE_ACCESS_TOKEN") or ""
+            self.options["access_token"] or os.environ.get("GOOGLE_ACCESS_TOKEN") or ""
         )
         self._credentials_path = str(
-            options.get("credentials_file")
+            self.options["credentials_file"]
             or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
             or ""
         )
@@ -258,7 +252,7 @@ class VertexProvider(HttpProvider):
             except ProviderConfigurationError as exc:
                 raise ProviderConfigurationError(f"{where}: {exc}") from exc
         project = (
-            options.get("project")
+            self.options["project"]
             or (credentials or {}).get("project_id")
             or (credentials or {}).get("quota_project_id")
             or os.environ.get("GOOGLE_CLOUD_PROJECT")

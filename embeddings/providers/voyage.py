@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -45,11 +45,18 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
-    ProviderConfigurationError,
+    Option,
     TextPart,
     Usage,
+    invalid_option,
 )
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, decode_vector
+from embeddings.providers.http import (
+    HttpProvider,
+    HttpRequest,
+    ImageLimits,
+    decode_vector,
+    vendor_options,
+)
 
 # model -> (default dimensions, dimensions the model can return)
 MODELS: dict[str, tuple[int, tuple[int, ...]]] = {
@@ -84,43 +91,28 @@ class VoyageProvider(HttpProvider):
     api_key_env = "VOYAGE_API_KEY"
     max_inputs_per_request = 1000
     image_limits = ImageLimits(max_pixels=16_000_000, max_bytes=20_000_000)
+    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
+        model=Option(str, choices=tuple(MODELS)),
+        truncation=Option(bool, True),
+        max_batch=Option(int, 1000, minimum=1, maximum=1000),
+    )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        where = f"EMBEDDING_PROVIDERS[{alias!r}]"
-        if self.model not in MODELS:
-            raise ProviderConfigurationError(
-                f"{where}: unknown Voyage multimodal model {self.model!r} "
-                f"(known: {', '.join(MODELS)})"
-            )
         default_dimensions, choices = MODELS[self.model]
-        self.output_dimension: int | None = None
-        if options.get("dimensions") not in (None, ""):
-            try:
-                dimensions = int(options["dimensions"])
-            except (TypeError, ValueError) as exc:
-                raise ProviderConfigurationError(
-                    f"{where}: OPTIONS['dimensions'] must be a whole number"
-                ) from exc
-            if dimensions not in choices:
-                raise ProviderConfigurationError(
-                    f"{where}: {self.model} returns {' or '.join(map(str, choices))} "
-                    f"dimensions, not {dimensions}"
-                )
-            # Only the models with a choice are sent the parameter.
-            self.output_dimension = dimensions if len(choices) > 1 else None
-        else:
-            dimensions = default_dimensions
-        truncation = options.get("truncation", True)
-        if not isinstance(truncation, bool):
-            raise ProviderConfigurationError(f"{where}: OPTIONS['truncation'] must be True/False")
-        self.truncation = truncation
-        max_batch = self.max_batch_option(options)
+        dimensions = self.options["dimensions"] or default_dimensions
+        if dimensions not in choices:
+            expected = f"{' or '.join(map(str, choices))} for {self.model}"
+            raise invalid_option(alias, "dimensions", expected, dimensions)
+        # Only the models with a choice, and only when chosen, are sent the parameter.
+        chosen = self.options["dimensions"] is not None and len(choices) > 1
+        self.output_dimension = dimensions if chosen else None
+        self.truncation = self.options["truncation"]
         self.capabilities = Capabilities(
             text=True,
             image=True,
             dimensions=dimensions,
-            max_batch=max_batch,
+            max_batch=self.options["max_batch"],
             interleaved=True,
             input_types=True,
         )

@@ -96,9 +96,10 @@ def demo_pictures() -> dict[str, bytes]:
 @pytest.fixture
 def demo_catalog(tiny_providers: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[Item]:
     """The demo catalog, embedded in-process into a tiny CLIP space and a tiny text space."""
-    from embeddings import services as embedding_services
+    from embeddings import queue as embedding_queue
+    from embeddings import spaces as embedding_spaces
 
-    monkeypatch.setattr(embedding_services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     pictures = demo_pictures()
     images = {key: [image_from_bytes(picture)] for key, picture in pictures.items()}
     items = [
@@ -106,6 +107,6 @@ def demo_catalog(tiny_providers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
         for demo in demo_items()
     ]
     for name, alias in (("clip", "tiny-clip"), ("minilm", "tiny-minilm")):
-        space = embedding_services.space_create(name=name, provider_alias=alias, activate=True)
-        embedding_services.space_embed_pending(space=space)
+        space = embedding_spaces.space_create(name=name, provider_alias=alias, activate=True)
+        embedding_queue.space_embed_pending(space=space)
     return items

@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import services
 from catalog.models import Item, ItemImage
-from embeddings import services as embedding_services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
 from embeddings.models import EmbeddingSpace
 from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
@@ -26,7 +27,7 @@ FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
 @pytest.fixture(autouse=True)
 def _no_worker_wake_up(monkeypatch: pytest.MonkeyPatch) -> None:
     # These tests embed in-process; nothing needs to wake a worker.
-    monkeypatch.setattr(embedding_services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
 
 
 def _item(external_id: str, title: str, **fields: Any) -> Item:
@@ -49,8 +50,8 @@ def catalog(tiny_providers: dict[str, Any]) -> dict[str, Item]:
                      description="A red hat for cold days.", color=(190, 40, 40)),
     }  # fmt: skip
     for name, alias in (("clip", "tiny-clip"), ("minilm", "tiny-minilm")):
-        space = embedding_services.space_create(name=name, provider_alias=alias, activate=True)
-        embedding_services.space_embed_pending(space=space)
+        space = embedding_spaces.space_create(name=name, provider_alias=alias, activate=True)
+        embedding_queue.space_embed_pending(space=space)
     return items
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 
 from catalog import selectors, services
+from catalog.filters import ItemFilter
 from catalog.models import Item, ItemImage
 from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
@@ -181,14 +182,12 @@ def test_selectors_filter_and_hide_inactive() -> None:
 
     def ids(**kw):
         return sorted(
-            selectors.item_list(filters=selectors.ItemFilters(**kw)).values_list(
-                "external_id", flat=True
-            )
+            selectors.item_list(item_filter=ItemFilter(**kw)).values_list("external_id", flat=True)
         )
 
     assert ids() == ["a", "b", "c"]
     assert ids(include_inactive=True) == ["a", "b", "c", "d"]
-    assert ids(category="Kitchen") == ["a", "b"]
+    assert ids(categories=("Kitchen",)) == ["a", "b"]
     assert ids(price_min=Decimal("10")) == ["b", "c"]
     assert ids(price_min=Decimal("10"), price_max=Decimal("30")) == ["c"]
     assert selectors.item_categories() == ["Garden", "Kitchen"]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
-from embeddings import services
+from embeddings import queue
 from tests.embeddings.fakes import FakeProvider
 
 PROVIDERS = {
@@ -26,7 +26,7 @@ PROVIDERS = {
 def fake_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     FakeProvider.reset()
     # No worker in these tests: the services are driven directly.
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
         yield
     FakeProvider.reset()

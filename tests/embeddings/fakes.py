@@ -16,6 +16,7 @@ from embeddings.providers.base import (
     EmbeddingResult,
     ImagePart,
     InputType,
+    Option,
     PermanentProviderError,
     TextPart,
     TransientProviderError,
@@ -29,18 +30,36 @@ def fake_vector(key: bytes, dimensions: int) -> np.ndarray:
     return l2_normalise(np.random.default_rng(seed).standard_normal(dimensions))[0]
 
 
+FAKE_OPTIONS = {
+    "text": Option(bool, True),
+    "image": Option(bool, True),
+    "dimensions": Option(int, 8, minimum=1),
+    "max_batch": Option(int, 4, minimum=1),
+    "interleaved": Option(bool, False),
+}
+
+
+def interleaved_key(parts: EmbeddingInput) -> bytes:
+    return b"|".join(
+        b"text:" + part.text.encode() if isinstance(part, TextPart) else b"image:" + part.data
+        for part in parts
+    )
+
+
 class FakeProvider(EmbeddingProvider):
     calls: ClassVar[list[list[EmbeddingInput]]] = []
     transient_failures: ClassVar[int] = 0  # the next N calls raise TransientProviderError
     reject_text_containing: ClassVar[str | None] = None  # PermanentProviderError for such inputs
+    declared_options: ClassVar[Mapping[str, Option]] = FAKE_OPTIONS
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
         self.capabilities = Capabilities(
-            text=options.get("text", True),
-            image=options.get("image", True),
-            dimensions=int(options.get("dimensions", 8)),
-            max_batch=int(options.get("max_batch", 4)),
+            text=self.options["text"],
+            image=self.options["image"],
+            dimensions=self.options["dimensions"],
+            max_batch=self.options["max_batch"],
+            interleaved=self.options["interleaved"],
         )
 
     @property
@@ -62,6 +81,9 @@ class FakeProvider(EmbeddingProvider):
             raise TransientProviderError(self.alias, "503 Service Unavailable (injected)")
         rows = []
         for parts in inputs:
+            if len(parts) > 1:  # an interleaved input: one vector for all its parts
+                rows.append(fake_vector(interleaved_key(parts), self.capabilities.dimensions))
+                continue
             (part,) = parts
             if isinstance(part, TextPart):
                 bad = type(self).reject_text_containing
@@ -86,12 +108,17 @@ class GeometryProvider(EmbeddingProvider):
 
     table: ClassVar[dict[str, list[float]]] = {}
     fail_with: ClassVar[Exception | None] = None
+    declared_options: ClassVar[Mapping[str, Option]] = {
+        **FAKE_OPTIONS,
+        "dimensions": Option(int, 3, minimum=1),
+        "max_batch": Option(int, 16, minimum=1),
+    }
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
         self.capabilities = Capabilities(
-            text=options.get("text", True), image=options.get("image", True),
-            dimensions=int(options.get("dimensions", 3)), max_batch=16,
+            text=self.options["text"], image=self.options["image"],
+            dimensions=self.options["dimensions"], max_batch=self.options["max_batch"],
         )  # fmt: skip
 
     @property

@@ -13,8 +13,10 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from catalog import services as catalog_services
-from embeddings import services
 from embeddings.models import EmbeddingSpace, ItemEmbeddingState
+from embeddings.queue import space_embed_pending
+from embeddings.space_provider import provider_usage_record
+from embeddings.spaces import space_create
 from tests.conftest import REPO_ROOT
 from tests.embeddings.fakes import FakeProvider
 
@@ -24,8 +26,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def test_spaces_api_shows_progress_and_usage() -> None:
     catalog_services.item_create(external_id="a", title="A")
     catalog_services.item_create(external_id="b", title="B")
-    space = services.space_create(name="words", provider_alias="fake-text", activate=True)
-    services.space_embed_pending(space=space, max_rounds=0)
+    space = space_create(name="words", provider_alias="fake-text", activate=True)
+    space_embed_pending(space=space, max_rounds=0)
     catalog_services.item_update(
         item=catalog_services.Item.objects.get(external_id="a"), title="A2"
     )
@@ -48,11 +50,9 @@ def test_usage_is_recorded_per_alias_and_day_and_shown_in_the_admin(
     from embeddings.models import ProviderUsage
     from embeddings.providers.base import Usage
 
-    services.provider_usage_record(alias="x", usage=Usage(requests=1, inputs=3, text_tokens=40))
-    services.provider_usage_record(
-        alias="x", usage=Usage(requests=2, inputs=1, images=1, image_pixels=50)
-    )
-    services.provider_usage_record(alias="x", usage=Usage())  # nothing to add
+    provider_usage_record(alias="x", usage=Usage(requests=1, inputs=3, text_tokens=40))
+    provider_usage_record(alias="x", usage=Usage(requests=2, inputs=1, images=1, image_pixels=50))
+    provider_usage_record(alias="x", usage=Usage())  # nothing to add
     row = ProviderUsage.objects.get(alias="x")
     assert (row.requests, row.inputs, row.text_tokens, row.images, row.image_pixels) == (
         3,
@@ -142,7 +142,7 @@ def test_system_check_reports_broken_aliases() -> None:
 def test_importing_the_web_app_does_not_import_onnxruntime() -> None:
     code = (
         "import django, sys; django.setup(); "
-        "import searchapp.urls, searchapp.wsgi, catalog.admin, embeddings.admin, embeddings.services; "
+        "import searchapp.urls, searchapp.wsgi, catalog.admin, embeddings.admin, embeddings.query, embeddings.spaces; "
         "from django.test import Client; Client().get('/api/v1/items/'); "
         "heavy = [m for m in ('onnxruntime', 'tokenizers', 'torch', 'huggingface_hub') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"

@@ -12,12 +12,24 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from catalog.models import Item
-from embeddings import selectors, services
+from embeddings import queue, selectors
 from embeddings.inputs import clean_text, item_text
 from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState
 from embeddings.providers.base import TextPart
+from embeddings.providers.registry import providers
+from embeddings.queue import (
+    claim_size,
+    embedding_sweep,
+    items_reembed,
+    space_backfill,
+    space_claim_pending,
+    space_embed_pending,
+)
+from embeddings.spaces import space_create, space_delete, space_retire
+from embeddings.store import EmbedReport
 from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
+from tests.embeddings.factories import make_item
 from tests.embeddings.fakes import FakeProvider, fake_vector
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
@@ -28,27 +40,19 @@ def provider_inputs() -> int:
     return sum(len(call) for call in FakeProvider.calls)
 
 
-def make_item(external_id: str, title: str = "Red mug", images: int = 1, **fields: Any) -> Item:
-    return catalog_services.item_create(
-        external_id=external_id, title=title,
-        images=[image_from_bytes(make_image_bytes(color=(n * 40 % 255, 10, 10))) for n in range(images)],
-        **fields,
-    )  # fmt: skip
-
-
-def drain(space: EmbeddingSpace) -> services.EmbedReport:
-    return services.space_embed_pending(space=space)
+def drain(space: EmbeddingSpace) -> EmbedReport:
+    return space_embed_pending(space=space)
 
 
 def test_space_creation_makes_its_partial_hnsw_index() -> None:
-    space = services.space_create(name="fake", provider_alias="fake", activate=True)
+    space = space_create(name="fake", provider_alias="fake", activate=True)
     assert (space.dimensions, space.model_name, space.status) == (8, "fake-8", "active")
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
         (indexdef,) = cursor.fetchone()
     assert "hnsw" in indexdef and "halfvec(8)" in indexdef and "halfvec_cosine_ops" in indexdef
     assert f"(space_id = {space.pk})" in indexdef
-    services.space_delete(space=space)
+    space_delete(space=space)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [space.index_name])
         assert cursor.fetchone() is None
@@ -56,7 +60,7 @@ def test_space_creation_makes_its_partial_hnsw_index() -> None:
 
 def test_backfill_embeds_text_and_every_image_then_nothing_on_a_second_run() -> None:
     first, second = make_item("a", images=2), make_item("b", title="Blue lamp", images=0)
-    space = services.space_create(name="fake", provider_alias="fake")
+    space = space_create(name="fake", provider_alias="fake")
     report = drain(space)
     assert (report.ready, report.failed) == (2, 0)
     rows = Embedding.objects.filter(space=space)
@@ -70,14 +74,14 @@ def test_backfill_embeds_text_and_every_image_then_nothing_on_a_second_run() -> 
     assert (progress.ready, progress.pending, progress.failed, progress.total) == (2, 0, 0, 2)
 
     FakeProvider.calls.clear()
-    services.space_backfill(space=space, scope="all")
+    space_backfill(space=space, scope="all")
     drain(space)
     assert provider_inputs() == 0  # same inputs: no provider call
     assert ItemEmbeddingState.objects.get(space=space, item=second).status == State.READY
 
 
 def test_item_writes_schedule_only_changed_inputs() -> None:
-    space = services.space_create(name="fake", provider_alias="fake", activate=True)
+    space = space_create(name="fake", provider_alias="fake", activate=True)
     item = make_item("a", images=1)
     assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.PENDING
     drain(space)
@@ -105,7 +109,7 @@ def test_item_writes_schedule_only_changed_inputs() -> None:
 
 
 def test_text_only_space_ignores_images_and_deleting_an_item_deletes_its_vectors() -> None:
-    space = services.space_create(name="words", provider_alias="fake-text", activate=True)
+    space = space_create(name="words", provider_alias="fake-text", activate=True)
     assert (space.embeds_text, space.embeds_images) == (True, False)
     item = make_item("a", images=2)
     drain(space)
@@ -124,10 +128,10 @@ def test_transient_errors_release_the_batch_and_the_final_attempt_records_a_retr
     None
 ):
     items = [make_item(f"i{n}", title=f"Item {n}", images=0) for n in range(3)]
-    space = services.space_create(name="fake", provider_alias="fake-text")
+    space = space_create(name="fake", provider_alias="fake-text")
     FakeProvider.transient_failures = 1
     with pytest.raises(Exception, match="503"):
-        services.space_embed_pending(space=space, final_attempt=False)
+        space_embed_pending(space=space, final_attempt=False)
     states = ItemEmbeddingState.objects.filter(space=space)
     assert all(
         s.status == State.PENDING and s.leased_until is None and s.attempts == 0 for s in states
@@ -138,7 +142,7 @@ def test_transient_errors_release_the_batch_and_the_final_attempt_records_a_retr
 
     catalog_services.item_update(item=items[0], title="Changed")
     FakeProvider.transient_failures = 10
-    report = services.space_embed_pending(space=space, final_attempt=True)
+    report = space_embed_pending(space=space, final_attempt=True)
     state = ItemEmbeddingState.objects.get(space=space, item=items[0])
     assert report.failed == 1 and state.status == State.FAILED and state.retryable
     assert state.attempts == 1  # one failed round: what SEARCHAPP_EMBED_MAX_ATTEMPTS counts
@@ -148,7 +152,7 @@ def test_transient_errors_release_the_batch_and_the_final_attempt_records_a_retr
 def test_a_permanent_error_fails_only_the_bad_item_with_a_readable_reason() -> None:
     good = [make_item(f"g{n}", title=f"Good {n}", images=0) for n in range(3)]
     bad = make_item("bad", title="Poison pill", images=0)
-    space = services.space_create(name="fake", provider_alias="fake-text")
+    space = space_create(name="fake", provider_alias="fake-text")
     FakeProvider.reject_text_containing = "Poison"
     report = drain(space)
     assert report.ready == 3 and report.failed == 1
@@ -159,9 +163,9 @@ def test_a_permanent_error_fails_only_the_bad_item_with_a_readable_reason() -> N
         ItemEmbeddingState.objects.get(space=space, item=g).status == State.READY for g in good
     )
     # A permanent failure is not retried by the sweeper, but by an explicit retry.
-    assert services.embedding_sweep().retried_failed == 0
+    assert embedding_sweep().retried_failed == 0
     FakeProvider.reject_text_containing = None
-    services.space_backfill(space=space, scope="failed")
+    space_backfill(space=space, scope="failed")
     drain(space)
     assert ItemEmbeddingState.objects.get(space=space, item=bad).status == State.READY
 
@@ -170,7 +174,7 @@ def test_vectors_are_not_stored_when_the_item_changed_while_embedding(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     item = make_item("a", images=0)
-    space = services.space_create(name="fake", provider_alias="fake-text")
+    space = space_create(name="fake", provider_alias="fake-text")
     original = FakeProvider.embed_batch
 
     def edit_during_call(self: FakeProvider, inputs: Any, *, input_type: Any) -> Any:
@@ -178,7 +182,7 @@ def test_vectors_are_not_stored_when_the_item_changed_while_embedding(
         return original(self, inputs, input_type=input_type)
 
     monkeypatch.setattr(FakeProvider, "embed_batch", edit_during_call)
-    report = services.space_embed_pending(space=space, max_rounds=1)
+    report = space_embed_pending(space=space, max_rounds=1)
     assert report.requeued == 1 and Embedding.objects.count() == 0
     assert ItemEmbeddingState.objects.get(space=space, item=item).status == State.PENDING
     monkeypatch.setattr(FakeProvider, "embed_batch", original)
@@ -191,41 +195,41 @@ def test_sweeper_retries_transient_failures_and_expired_leases(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     woken: list[int] = []
-    monkeypatch.setattr(services, "_wake", woken.append)
+    monkeypatch.setattr(queue, "_wake", woken.append)
     item = make_item("a", images=0)
-    space = services.space_create(name="fake", provider_alias="fake-text")
-    claimed = services.space_claim_pending(space=space, limit=10)
+    space = space_create(name="fake", provider_alias="fake-text")
+    claimed = space_claim_pending(space=space, limit=10)
     assert claimed == [item.pk]
-    assert services.space_claim_pending(space=space, limit=10) == []  # leased
+    assert space_claim_pending(space=space, limit=10) == []  # leased
     ItemEmbeddingState.objects.update(
         leased_until=timezone.now() - timedelta(seconds=1)
     )  # worker died
     woken.clear()
-    assert services.embedding_sweep().woken_spaces == [space.pk] and woken == [space.pk]
+    assert embedding_sweep().woken_spaces == [space.pk] and woken == [space.pk]
     ItemEmbeddingState.objects.update(
         status=State.FAILED,
         retryable=True,
         leased_until=None,
         updated_at=timezone.now() - timedelta(hours=1),
     )
-    assert services.embedding_sweep().retried_failed == 1
+    assert embedding_sweep().retried_failed == 1
     drain(space)
     assert ItemEmbeddingState.objects.get(item=item).status == State.READY
 
 
 def test_reembed_calls_the_provider_again() -> None:
     item = make_item("a", images=1)
-    space = services.space_create(name="fake", provider_alias="fake", activate=True)
+    space = space_create(name="fake", provider_alias="fake", activate=True)
     drain(space)
     FakeProvider.calls.clear()
-    services.items_reembed(item_ids=[item.pk])
+    items_reembed(item_ids=[item.pk])
     drain(space)
     assert provider_inputs() == 2
 
 
 def test_retired_spaces_are_not_scheduled() -> None:
-    space = services.space_create(name="fake", provider_alias="fake")
-    services.space_retire(space=space)
+    space = space_create(name="fake", provider_alias="fake")
+    space_retire(space=space)
     make_item("late", images=0)
     assert not ItemEmbeddingState.objects.filter(item__external_id="late").exists()
 
@@ -241,20 +245,20 @@ def test_a_full_claim_wakes_one_more_task_so_idle_workers_join_in(
     monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     woken: list[int] = []
-    monkeypatch.setattr(services, "_wake", woken.append)
+    monkeypatch.setattr(queue, "_wake", woken.append)
     settings.SEARCHAPP_EMBED_BATCH_ITEMS = 3
     for n in range(7):
         make_item(f"w{n}", images=0)
-    space = services.space_create(name="fake", provider_alias="fake-text")
+    space = space_create(name="fake", provider_alias="fake-text")
     woken.clear()
-    report = services.space_embed_pending(space=space)
+    report = space_embed_pending(space=space)
     # Rounds of 3, 3, 1: only the task's first round, full, wakes another task.
     assert (report.claimed, report.ready, woken) == (7, 7, [space.pk])
     # The provider still gets at most its own batch size per call (fake-text: 32).
     settings.SEARCHAPP_EMBED_BATCH_ITEMS = 0
-    assert services.claim_size(services.providers["fake"]) == 16  # four batches of 4
+    assert claim_size(providers["fake"]) == 16  # four batches of 4
     woken.clear()
-    services.space_backfill(space=space)
+    space_backfill(space=space)
     woken.clear()
-    assert services.space_embed_pending(space=space).claimed == 7
+    assert space_embed_pending(space=space).claimed == 7
     assert woken == []  # 7 < 128: one round was enough, nothing more to share

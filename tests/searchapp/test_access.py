@@ -268,7 +268,7 @@ def test_a_vendor_echoing_the_key_does_not_put_it_in_errors_or_logs(
 def test_provider_keys_never_reach_api_answers_or_admin_pages(
     settings: Any, admin_user_client: tuple[User, Client]
 ) -> None:
-    from embeddings import services as embedding_services
+    from embeddings import spaces as embedding_spaces
 
     settings.EMBEDDING_PROVIDERS = {
         "hosted": {
@@ -276,7 +276,7 @@ def test_provider_keys_never_reach_api_answers_or_admin_pages(
             "OPTIONS": {"api_key": SECRET},
         }
     }
-    space = embedding_services.space_create(name="hosted-space", provider_alias="hosted")
+    space = embedding_spaces.space_create(name="hosted-space", provider_alias="hosted")
     _, admin = admin_user_client
     pages = [
         APIClient().get("/api/v1/spaces/").content,

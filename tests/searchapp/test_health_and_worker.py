@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
-
-from searchapp.tasks import ping
 
 
 @pytest.mark.django_db
@@ -28,10 +25,3 @@ def test_health_says_which_part_is_down(settings: Any, tmp_path: Any) -> None:
     body = response.json()
     assert body["status"] == "degraded" and body["database"]["ok"]
     assert body["broker"]["ok"] is False and body["broker"]["error"]
-
-
-@pytest.mark.slow
-def test_a_real_worker_runs_the_health_task(celery_worker: subprocess.Popen[bytes]) -> None:
-    result = ping.delay().get(timeout=30)
-    assert result["pong"] is True and result["pid"] != 0
-    assert celery_worker.poll() is None

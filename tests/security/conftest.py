@@ -15,7 +15,8 @@ from PIL import Image
 
 from catalog import services as catalog_services
 from catalog.models import Item
-from embeddings import services as embedding_services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
 from embeddings.models import EmbeddingSpace
 from tests.embeddings.fakes import FakeProvider
 
@@ -130,8 +131,8 @@ def live_space(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Embed
     queues embedding work (and a refused one must not); no worker is woken."""
     settings.EMBEDDING_PROVIDERS = FAKE_PROVIDERS
     FakeProvider.reset()
-    monkeypatch.setattr(embedding_services, "_wake", lambda space_id: None)
-    yield embedding_services.space_create(name="fake", provider_alias="fake", activate=True)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
+    yield embedding_spaces.space_create(name="fake", provider_alias="fake", activate=True)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from embeddings import selectors, services
+from embeddings import selectors
 from embeddings.management.commands.embed import show_fill
 from embeddings.providers.registry import providers
-from embeddings.services import space_create
+from embeddings.spaces import space_create, space_fill, space_replace
 from searchapp.progress import Progress
 
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         ))  # fmt: skip
         if old is not None:
             with Progress(self.stderr, label=space.name) as bar:
-                report = services.space_fill(space=space, progress=lambda _: show_fill(bar, space))
+                report = space_fill(space=space, progress=lambda _: show_fill(bar, space))
             progress = selectors.space_progress(space=space)
             if progress.pending or report.failed:
                 raise CommandError(
@@ -62,5 +62,5 @@ class Command(BaseCommand):
                     f"{old.name} stays active. Fix the failures (admin or `embed --failed`) and "
                     "activate the new space then."
                 )
-            services.space_replace(old=old, new=space)
+            space_replace(old=old, new=space)
             self.stdout.write(self.style.SUCCESS(f"{space.name} is active; {old.name} is retired."))

@@ -4,8 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from embeddings import selectors, services
+from embeddings import selectors
 from embeddings.models import EmbeddingSpace
+from embeddings.queue import space_backfill
+from embeddings.spaces import space_fill
 from searchapp.progress import Progress
 
 
@@ -43,12 +45,12 @@ class Command(BaseCommand):
         if space is None:
             names = ", ".join(s.name for s in selectors.space_list()) or "none"
             raise CommandError(f"No space {options['space']!r} (spaces: {names}).")
-        marked = services.space_backfill(space=space, scope=options["scope"] or "stale")
+        marked = space_backfill(space=space, scope=options["scope"] or "stale")
         self.stdout.write(f"{marked} items marked for {space.name}.")
         if options["queue"]:
             return
         with Progress(self.stderr, label=space.name) as bar:
-            report = services.space_fill(space=space, progress=lambda _: show_fill(bar, space))
+            report = space_fill(space=space, progress=lambda _: show_fill(bar, space))
         progress = selectors.space_progress(space=space)
         self.stdout.write(
             f"{space.name}: {progress.ready} ready, {progress.pending} pending, {progress.failed} failed "

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ProviderError
 from embeddings.providers.registry import providers
-from embeddings.services import space_create
+from embeddings.spaces import space_create
 
 
 class Command(BaseCommand):

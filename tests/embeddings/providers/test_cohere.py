@@ -6,8 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,61 +14,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.providers import http
 from embeddings.providers.base import (
     ImagePart,
     InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
-    TransientProviderError,
 )
 from embeddings.providers.cohere import CohereProvider
-from embeddings.providers.http import HttpProvider
 from tests.conftest import make_image_bytes
+from tests.embeddings.providers.conftest import FakeVendor, install_vendor
 from tests.embeddings.providers.vendors import cohere as fake
 
 URL = "https://api.cohere.com/v2/embed"
 KEY = "test-key"
 QUERY, DOCUMENT = InputType.QUERY, InputType.DOCUMENT
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Recorder:
-    """The transport's view: every request sent, answered by `handler` (the fake Cohere
-    unless a test says otherwise)."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.handler: Handler = fake.handler
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.handler(request)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(request.content) for request in self.requests]
-
-    def answer(self, *responses: httpx.Response | Exception) -> None:
-        """Answer with these in turn, then with the fake Cohere."""
-        queue = list(responses)
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            if not queue:
-                return fake.handler(request)
-            item = queue.pop(0)
-            if isinstance(item, Exception):
-                raise item
-            return item
-
-        self.handler = handler
-
-
-@pytest.fixture(autouse=True)
-def _fresh_breakers() -> Iterator[None]:
-    http.reset_circuit_breakers()
-    yield
-    http.reset_circuit_breakers()
 
 
 @pytest.fixture(autouse=True)
@@ -79,17 +39,8 @@ def _no_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def cohere(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recorder = Recorder()
-    monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(recorder))
-    return recorder
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr("embeddings.providers.http.time.sleep", recorded.append)
-    return recorded
+def cohere(monkeypatch: pytest.MonkeyPatch) -> FakeVendor:
+    return install_vendor(monkeypatch, fake.handler)
 
 
 def provider(**options: Any) -> CohereProvider:
@@ -127,7 +78,7 @@ def sent_images(body: dict[str, Any]) -> list[str]:
 # --- what goes over the wire -------------------------------------------------------------------
 
 
-def test_text_document_request_is_exactly_coheres_shape(cohere: Recorder) -> None:
+def test_text_document_request_is_exactly_coheres_shape(cohere: FakeVendor) -> None:
     result = provider().embed(
         [[TextPart("red mug")], [TextPart("blue kettle")]], input_type=DOCUMENT
     )
@@ -157,7 +108,7 @@ def test_text_document_request_is_exactly_coheres_shape(cohere: Recorder) -> Non
     )
 
 
-def test_image_query_is_sent_as_an_image_url_object_with_a_data_uri(cohere: Recorder) -> None:
+def test_image_query_is_sent_as_an_image_url_object_with_a_data_uri(cohere: FakeVendor) -> None:
     png = make_image_bytes("PNG", size=(40, 30))
     webp = make_image_bytes("WEBP", size=(20, 20), color=(0, 90, 200))
     parts = [[ImagePart(png, "image/png")], [ImagePart(webp, "image/webp")]]
@@ -187,7 +138,7 @@ def test_image_query_is_sent_as_an_image_url_object_with_a_data_uri(cohere: Reco
     assert result.usage.image_pixels == 40 * 30 + 20 * 20
 
 
-def test_text_and_image_interleave_in_one_input_and_one_vector(cohere: Recorder) -> None:
+def test_text_and_image_interleave_in_one_input_and_one_vector(cohere: FakeVendor) -> None:
     png = make_image_bytes("PNG")
     parts: list[TextPart | ImagePart] = [TextPart("a red mug"), ImagePart(png, "image/png")]
     cohere_provider = provider()
@@ -209,7 +160,7 @@ def test_text_and_image_interleave_in_one_input_and_one_vector(cohere: Recorder)
     assert (result.usage.images, result.usage.image_pixels) == (1, 64 * 48)
 
 
-def test_query_and_document_embed_differently(cohere: Recorder) -> None:
+def test_query_and_document_embed_differently(cohere: FakeVendor) -> None:
     cohere_provider = provider()
     query = cohere_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors[0]
     document = cohere_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors[0]
@@ -219,7 +170,7 @@ def test_query_and_document_embed_differently(cohere: Recorder) -> None:
 
 
 @pytest.mark.parametrize("dimensions", [256, 512, 1024, 1536])
-def test_output_dimension_is_the_chosen_one(cohere: Recorder, dimensions: int) -> None:
+def test_output_dimension_is_the_chosen_one(cohere: FakeVendor, dimensions: int) -> None:
     cohere_provider = provider(dimensions=dimensions)
 
     vectors = cohere_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors
@@ -233,7 +184,7 @@ def test_output_dimension_is_the_chosen_one(cohere: Recorder, dimensions: int) -
     )
 
 
-def test_default_model_name_and_truncate_option(cohere: Recorder) -> None:
+def test_default_model_name_and_truncate_option(cohere: FakeVendor) -> None:
     assert provider().model_name == "cohere:embed-v4.0"
     provider(truncate="none").embed([[TextPart("mug")]], input_type=QUERY)
     assert cohere.bodies()[0]["truncate"] == "NONE"
@@ -277,7 +228,7 @@ def test_the_transport_option_takes_the_fake_by_dotted_path() -> None:
 
 
 def test_the_key_comes_from_cohere_api_key_then_co_api_key(
-    cohere: Recorder, monkeypatch: pytest.MonkeyPatch
+    cohere: FakeVendor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CO_API_KEY", "sdk-key")
     assert CohereProvider("cohere", {}).check() == []
@@ -293,7 +244,7 @@ def test_the_key_comes_from_cohere_api_key_then_co_api_key(
     ]
 
 
-def test_no_key_is_a_permanent_error_and_a_check_warning(cohere: Recorder) -> None:
+def test_no_key_is_a_permanent_error_and_a_check_warning(cohere: FakeVendor) -> None:
     without = CohereProvider("cohere", {})
     assert [message.id for message in without.check()] == ["embeddings.W030"]
     with pytest.raises(PermanentProviderError, match="COHERE_API_KEY.*CO_API_KEY"):
@@ -330,7 +281,7 @@ def test_a_real_shaped_answer_is_read_in_order_with_its_usage() -> None:
     )
 
 
-def test_an_answer_with_missing_embeddings_is_a_permanent_error(cohere: Recorder) -> None:
+def test_an_answer_with_missing_embeddings_is_a_permanent_error(cohere: FakeVendor) -> None:
     cohere.answer(
         httpx.Response(200, json={"id": "x", "embeddings": {"float": [[1.0] * 1536]}, "meta": {}})
     )
@@ -341,24 +292,7 @@ def test_an_answer_with_missing_embeddings_is_a_permanent_error(cohere: Recorder
 # --- failures ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [400, 401, 403])
-def test_client_errors_are_permanent_and_not_retried(
-    cohere: Recorder, waits: list[float], status: int
-) -> None:
-    cohere.answer(httpx.Response(status, json={"id": "e1", "message": f"Cohere says no {status}"}))
-
-    with pytest.raises(PermanentProviderError) as caught:
-        provider(api_key="co-secret-123").embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    message = str(caught.value)
-    assert len(cohere.requests) == 1
-    assert waits == []
-    assert "cohere" in message and str(status) in message
-    assert f"Cohere says no {status}" in message
-    assert "co-secret-123" not in message
-
-
-def test_the_fake_refuses_a_bad_key_like_cohere(cohere: Recorder) -> None:
+def test_the_fake_refuses_a_bad_key_like_cohere(cohere: FakeVendor) -> None:
     with pytest.raises(PermanentProviderError) as caught:
         provider(api_key="invalid-key-42").embed([[TextPart("mug")]], input_type=QUERY)
     assert "cohere HTTP 401: invalid api token" in str(caught.value)
@@ -366,104 +300,10 @@ def test_the_fake_refuses_a_bad_key_like_cohere(cohere: Recorder) -> None:
     assert len(cohere.requests) == 1
 
 
-def test_429_waits_as_long_as_retry_after_says(cohere: Recorder, waits: list[float]) -> None:
-    cohere.answer(httpx.Response(429, headers={"Retry-After": "3"}, json={"message": "slow"}))
-
-    result = provider().embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert waits == [3.0]
-    assert len(cohere.requests) == 2
-    assert result.vectors.shape == (1, 1536)
-
-
-def test_429_without_retry_after_backs_off_with_jitter(
-    cohere: Recorder, waits: list[float]
-) -> None:
-    cohere.answer(httpx.Response(429, json={"message": "slow"}))
-
-    provider(backoff=0.5).embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert len(waits) == 1 and 0.0 <= waits[0] <= 0.5
-    assert len(cohere.requests) == 2
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried(cohere: Recorder, waits: list[float], status: int) -> None:
-    cohere.answer(
-        httpx.Response(status, json={"message": "busy"}),
-        httpx.Response(status, json={"message": "busy"}),
-    )
-
-    result = provider().embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert len(cohere.requests) == 3
-    assert len(waits) == 2
-    np.testing.assert_allclose(
-        result.vectors[0], expected([TextPart("mug")], "document"), atol=1e-6
-    )
-
-
-def test_server_errors_until_retries_run_out_are_transient(
-    cohere: Recorder, waits: list[float]
-) -> None:
-    cohere.handler = lambda request: httpx.Response(503, json={"message": "overloaded"})
-
-    with pytest.raises(TransientProviderError, match="cohere HTTP 503: overloaded"):
-        provider(max_retries=2).embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert len(cohere.requests) == 3
-    assert len(waits) == 2
-
-
-def test_timeouts_are_retried_then_transient(cohere: Recorder, waits: list[float]) -> None:
-    def timing_out(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("no answer", request=request)
-
-    cohere.answer(httpx.ReadTimeout("no answer"))
-    assert provider().embed([[TextPart("mug")]], input_type=DOCUMENT).vectors.shape == (1, 1536)
-    assert len(cohere.requests) == 2
-
-    cohere.requests.clear()
-    cohere.handler = timing_out
-    with pytest.raises(TransientProviderError, match="timed out"):
-        provider(max_retries=3).embed([[TextPart("mug")]], input_type=DOCUMENT)
-    assert len(cohere.requests) == 4
-    with pytest.raises(TransientProviderError, match="timed out"):
-        provider().embed([[TextPart("mug")]], input_type=QUERY)  # a query: one retry
-    assert len(cohere.requests) == 6
-
-
-def test_the_circuit_opens_fails_fast_and_closes_after_the_cooldown(
-    cohere: Recorder, waits: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_monotonic = time.monotonic
-    later = [0.0]
-    monkeypatch.setattr(http.time, "monotonic", lambda: real_monotonic() + later[0])
-    cohere.handler = lambda request: httpx.Response(502, json={"message": "down"})
-    options = {"circuit_threshold": 3, "circuit_cooldown": 60, "max_retries": 0}
-
-    for _ in range(3):
-        with pytest.raises(TransientProviderError, match="HTTP 502"):
-            provider(**options).embed([[TextPart("mug")]], input_type=DOCUMENT)
-    with pytest.raises(TransientProviderError, match="circuit open"):
-        provider(**options).embed([[TextPart("mug")]], input_type=DOCUMENT)
-    assert len(cohere.requests) == 3  # the fourth call sent nothing
-
-    later[0] = 61.0
-    cohere.handler = fake.handler
-    cohere_provider = provider(**options)
-    assert cohere_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors.shape == (
-        1,
-        1536,
-    )
-    assert len(cohere.requests) == 4
-    assert not cohere_provider.breaker.is_open
-
-
 # --- batches within Cohere's limits ------------------------------------------------------------
 
 
-def test_more_than_96_inputs_go_in_several_requests(cohere: Recorder) -> None:
+def test_more_than_96_inputs_go_in_several_requests(cohere: FakeVendor) -> None:
     texts = [[TextPart(f"item {i}")] for i in range(97)]
 
     result = provider().embed(texts, input_type=DOCUMENT)
@@ -477,7 +317,7 @@ def test_more_than_96_inputs_go_in_several_requests(cohere: Recorder) -> None:
         )
 
 
-def test_images_are_split_within_20_mb_of_data_uris_per_request(cohere: Recorder) -> None:
+def test_images_are_split_within_20_mb_of_data_uris_per_request(cohere: FakeVendor) -> None:
     photo = noise_png(1000, 1150)  # ~3.45 MB: sent as it is, a ~4.6 MB data URI
     max_bytes = CohereProvider.image_limits.max_bytes
     assert max_bytes is not None and len(photo) <= max_bytes
@@ -496,7 +336,7 @@ def test_images_are_split_within_20_mb_of_data_uris_per_request(cohere: Recorder
     np.testing.assert_allclose(result.vectors[4], expected(list(inputs[4]), "document"), atol=1e-6)
 
 
-def test_an_image_over_5_mb_is_reencoded_smaller_not_dropped(cohere: Recorder) -> None:
+def test_an_image_over_5_mb_is_reencoded_smaller_not_dropped(cohere: FakeVendor) -> None:
     photo = noise_png(1200, 1200)  # ~4.3 MB as PNG: its data URI would pass 5 MB
     assert len(data_uri(photo)) > 5_000_000
 

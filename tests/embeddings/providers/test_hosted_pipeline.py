@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from embeddings import services
+from embeddings import spaces as embedding_spaces
 from embeddings.inputs import item_text
 from embeddings.models import Embedding, ItemEmbeddingState
 from embeddings.providers.base import ImagePart, TextPart, l2_normalise
@@ -35,7 +35,9 @@ def test_hosted_provider_through_the_pipeline(
 ) -> None:
     settings.MEDIA_ROOT = worker_media_root
     vendor = importlib.import_module(f"tests.embeddings.providers.vendors.{alias}")
-    space = services.space_create(name=f"hosted-{alias}", provider_alias=alias, activate=True)
+    space = embedding_spaces.space_create(
+        name=f"hosted-{alias}", provider_alias=alias, activate=True
+    )
     png = make_image_bytes("PNG", size=(48, 32), color=(len(alias) * 20, 90, 40))
     payload: dict[str, Any] = {
         "external_id": f"e2e-{alias}",

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.providers.base import ImagePart, InputType, eight_bit
+from embeddings.providers.base import ImagePart, InputType
 from embeddings.providers.http import ImageLimits, fit_image
+from embeddings.providers.images import eight_bit
 from embeddings.providers.onnx import OnnxProvider, decode_image
 from tests.embeddings.providers.tiny_models import build_tiny_clip
 from tests.security.conftest import cmyk_jpeg, encode, pixel, png_16bit

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,12 +21,11 @@ from embeddings.providers.base import (
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
-    TransientProviderError,
     fuse,
 )
-from embeddings.providers.http import HttpProvider, reset_circuit_breakers
 from embeddings.providers.nomic import NomicProvider
 from tests.conftest import make_image_bytes
+from tests.embeddings.providers.conftest import FakeVendor, install_vendor
 from tests.embeddings.providers.vendors import nomic as vendor
 
 DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
@@ -34,30 +33,6 @@ KEY = "test-key-nomic-123"
 TEXT_URL = "https://api-atlas.nomic.ai/v1/embedding/text"
 IMAGE_URL = "https://api-atlas.nomic.ai/v1/embedding/image"
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response] | None
-
-
-class Script:
-    """The fake Nomic behind a script: each request takes the next step (a response, an
-    exception to raise, or None for the fake's own answer), then `then` for the rest."""
-
-    def __init__(self, steps: tuple[Step, ...], then: Step) -> None:
-        self.requests: list[httpx.Request] = []
-        self.steps = list(steps)
-        self.then = then
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.steps.pop(0) if self.steps else self.then
-        if step is None:
-            return vendor.handler(request)
-        if isinstance(step, Exception):
-            raise step
-        if isinstance(step, httpx.Response):
-            return step
-        return step(request)
-
-    def to(self, url: str) -> list[httpx.Request]:
-        return [request for request in self.requests if str(request.url) == url]
 
 
 def form(request: httpx.Request) -> tuple[dict[str, str], list[tuple[str, str, str, bytes]]]:
@@ -82,30 +57,11 @@ def form(request: httpx.Request) -> tuple[dict[str, str], list[tuple[str, str, s
     return fields, files
 
 
-@pytest.fixture(autouse=True)
-def _fresh_breakers() -> Iterator[None]:
-    reset_circuit_breakers()
-    yield
-    reset_circuit_breakers()
-
-
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    monkeypatch.setattr("embeddings.providers.http.time.sleep", waits.append)
-    return waits
-
-
-@pytest.fixture
-def nomic(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Script]:
-    """Put a scripted fake Nomic behind every client built from now on."""
-
-    def install(*steps: Step, then: Step = None) -> Script:
-        script = Script(steps, then)
-        monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(script))
-        return script
-
-    return install
+def nomic(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeVendor]:
+    """Put the fake Nomic behind every client built from now on; calling the
+    fixture scripts its answers (`FakeVendor.answer`)."""
+    return install_vendor(monkeypatch, vendor.handler).answer
 
 
 def provider(**options: Any) -> NomicProvider:
@@ -127,7 +83,7 @@ def expected(part: TextPart | ImagePart, dims: int = 768, input_type: str = "doc
 # --- requests exactly as Nomic documents them --------------------------------------------------
 
 
-def test_a_text_batch_is_one_documented_json_request(nomic: Callable[..., Script]) -> None:
+def test_a_text_batch_is_one_documented_json_request(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     texts = [TextPart("red wool scarf"), TextPart("oak side table")]
     result = provider().embed([[t] for t in texts], input_type=DOCUMENT)
@@ -149,7 +105,7 @@ def test_a_text_batch_is_one_documented_json_request(nomic: Callable[..., Script
     assert result.usage.text_tokens == (14 // 4 + 1) + (14 // 4 + 1)
 
 
-def test_queries_use_the_search_query_task_type(nomic: Callable[..., Script]) -> None:
+def test_queries_use_the_search_query_task_type(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     result = provider().embed([[TextPart("scarf")]], input_type=QUERY)
     assert json.loads(script.requests[0].content)["task_type"] == "search_query"
@@ -157,7 +113,9 @@ def test_queries_use_the_search_query_task_type(nomic: Callable[..., Script]) ->
     assert not np.allclose(result.vectors[0], expected(TextPart("scarf")))
 
 
-def test_images_go_as_multipart_files_to_the_image_endpoint(nomic: Callable[..., Script]) -> None:
+def test_images_go_as_multipart_files_to_the_image_endpoint(
+    nomic: Callable[..., FakeVendor],
+) -> None:
     script = nomic()
     first = ImagePart(png(), "image/png")
     second = ImagePart(make_image_bytes("JPEG", size=(40, 40)), "image/jpeg")
@@ -180,7 +138,7 @@ def test_images_go_as_multipart_files_to_the_image_endpoint(nomic: Callable[...,
 
 
 def test_a_mixed_batch_is_two_requests_and_keeps_the_input_order(
-    nomic: Callable[..., Script],
+    nomic: Callable[..., FakeVendor],
 ) -> None:
     script = nomic()
     image_a, image_b = ImagePart(png(), "image/png"), ImagePart(png(color=(1, 2, 3)), "image/png")
@@ -201,7 +159,7 @@ def test_a_mixed_batch_is_two_requests_and_keeps_the_input_order(
     assert result.usage.requests == 2 and result.usage.inputs == 5 and result.usage.images == 2
 
 
-def test_a_text_and_image_input_is_fused(nomic: Callable[..., Script]) -> None:
+def test_a_text_and_image_input_is_fused(nomic: Callable[..., FakeVendor]) -> None:
     nomic()
     text, image = TextPart("green vase"), ImagePart(png(), "image/png", weight=0.5)
     result = provider().embed([[text, image]], input_type=QUERY)
@@ -209,7 +167,7 @@ def test_a_text_and_image_input_is_fused(nomic: Callable[..., Script]) -> None:
     assert result.vectors.shape == (1, 768) and np.allclose(result.vectors[0], want, atol=1e-6)
 
 
-def test_text_only_aliases_may_choose_smaller_dimensions(nomic: Callable[..., Script]) -> None:
+def test_text_only_aliases_may_choose_smaller_dimensions(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     small = provider(vision_model=None, dimensions=256)
     assert not small.capabilities.image and small.capabilities.dimensions == 256
@@ -221,7 +179,7 @@ def test_text_only_aliases_may_choose_smaller_dimensions(nomic: Callable[..., Sc
         small.embed([[ImagePart(png(), "image/png")]], input_type=DOCUMENT)
 
 
-def test_nomic_embed_text_v1_sends_no_dimensionality(nomic: Callable[..., Script]) -> None:
+def test_nomic_embed_text_v1_sends_no_dimensionality(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     v1 = provider(model="nomic-embed-text-v1")
     v1.embed([[TextPart("a")], [ImagePart(png(), "image/png")]], input_type=DOCUMENT)
@@ -256,7 +214,7 @@ def test_invalid_options_are_configuration_errors(options: dict[str, Any]) -> No
 
 
 def test_the_api_key_comes_from_the_environment(
-    nomic: Callable[..., Script], monkeypatch: pytest.MonkeyPatch
+    nomic: Callable[..., FakeVendor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     script = nomic()
     monkeypatch.setenv("NOMIC_API_KEY", "test-key-from-env")
@@ -286,7 +244,7 @@ def test_a_real_shaped_answer_is_read() -> None:
 
 @pytest.mark.parametrize("embeddings", [[], [[0.5] * 512]])
 def test_an_answer_of_the_wrong_shape_is_a_permanent_error(
-    nomic: Callable[..., Script], embeddings: list[list[float]]
+    nomic: Callable[..., FakeVendor], embeddings: list[list[float]]
 ) -> None:
     nomic(httpx.Response(200, json={"embeddings": embeddings, "usage": {}, "model": "x"}))
     with pytest.raises(PermanentProviderError, match="unexpected shape"):
@@ -294,7 +252,7 @@ def test_an_answer_of_the_wrong_shape_is_a_permanent_error(
 
 
 def test_validation_errors_name_the_field(
-    nomic: Callable[..., Script], sleeps: list[float]
+    nomic: Callable[..., FakeVendor], waits: list[float]
 ) -> None:
     script = nomic(
         httpx.Response(
@@ -310,7 +268,7 @@ def test_validation_errors_name_the_field(
         PermanentProviderError, match=r"nomic HTTP 422: body\.dimensionality: Input too big"
     ):
         provider().embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 1 and sleeps == []
+    assert len(script.requests) == 1 and waits == []
 
 
 def test_the_fake_refuses_what_nomic_does_not_document() -> None:
@@ -344,22 +302,7 @@ def test_the_fake_refuses_what_nomic_does_not_document() -> None:
 # --- errors, retries and the circuit breaker ---------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "message"),
-    [(400, "Bad request"), (401, "Could not validate credentials"), (403, "Not enough credits")],
-)
-def test_client_errors_are_permanent_and_not_retried(
-    nomic: Callable[..., Script], sleeps: list[float], status: int, message: str
-) -> None:
-    script = nomic(then=failure(status, message))
-    with pytest.raises(PermanentProviderError) as raised:
-        provider().embed([[ImagePart(png(), "image/png")]], input_type=DOCUMENT)
-    assert len(script.requests) == 1 and sleeps == []
-    text = str(raised.value)
-    assert "nomic" in text and str(status) in text and message in text and KEY not in text
-
-
-def test_a_wrong_key_is_refused_by_the_fake_vendor(nomic: Callable[..., Script]) -> None:
+def test_a_wrong_key_is_refused_by_the_fake_vendor(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     with pytest.raises(PermanentProviderError, match="401.*Invalid API key") as raised:
         NomicProvider("nomic-test", {"api_key": "nk-wrong-secret"}).embed(
@@ -368,35 +311,8 @@ def test_a_wrong_key_is_refused_by_the_fake_vendor(nomic: Callable[..., Script])
     assert len(script.requests) == 1 and "nk-wrong-secret" not in str(raised.value)
 
 
-def test_429_waits_as_long_as_retry_after_says(
-    nomic: Callable[..., Script], sleeps: list[float]
-) -> None:
-    script = nomic(failure(429, "Too Many Requests", **{"Retry-After": "7"}))
-    result = provider().embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 2 and sleeps == [7.0]
-    assert np.allclose(result.vectors[0], expected(TextPart("a")), atol=1e-6)
-
-
-def test_429_without_retry_after_backs_off_with_jitter(
-    nomic: Callable[..., Script], sleeps: list[float]
-) -> None:
-    script = nomic(failure(429))
-    provider(backoff=0.5).embed([[ImagePart(png(), "image/png")]], input_type=DOCUMENT)
-    assert len(script.requests) == 2 and len(sleeps) == 1 and 0 <= sleeps[0] <= 0.5
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried_until_they_pass(
-    nomic: Callable[..., Script], sleeps: list[float], status: int
-) -> None:
-    script = nomic(failure(status), failure(status))
-    result = provider().embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 3 and len(sleeps) == 2
-    assert np.allclose(result.vectors[0], expected(TextPart("a")), atol=1e-6)
-
-
 def test_a_failed_request_of_a_mixed_batch_retries_only_itself(
-    nomic: Callable[..., Script], sleeps: list[float]
+    nomic: Callable[..., FakeVendor], waits: list[float]
 ) -> None:
     script = nomic(None, failure(502))  # the text request passes, the image one fails once
     image = ImagePart(png(), "image/png")
@@ -405,52 +321,10 @@ def test_a_failed_request_of_a_mixed_batch_retries_only_itself(
     assert np.allclose(result.vectors[1], expected(image), atol=1e-6)
 
 
-def test_exhausted_retries_are_a_transient_error(
-    nomic: Callable[..., Script], sleeps: list[float]
-) -> None:
-    script = nomic(then=lambda request: failure(503, "Service Unavailable"))
-    with pytest.raises(TransientProviderError, match="nomic HTTP 503.*Service Unavailable"):
-        provider(max_retries=2).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 3 and len(sleeps) == 2
-
-
-def test_timeouts_are_retried_then_a_transient_error(
-    nomic: Callable[..., Script], sleeps: list[float]
-) -> None:
-    script = nomic(httpx.ReadTimeout("slow"))
-    provider().embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 2
-
-    script = nomic(then=httpx.ReadTimeout("slow"))
-    with pytest.raises(TransientProviderError, match="timed out"):
-        provider(max_retries=3).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 4
-
-
-def test_the_circuit_opens_fails_fast_and_closes_after_the_cooldown(
-    nomic: Callable[..., Script], sleeps: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    now = [1000.0]
-    monkeypatch.setattr("embeddings.providers.http.time.monotonic", lambda: now[0])
-    script = nomic(failure(500), failure(500))
-    nomic_provider = provider(circuit_threshold=2, circuit_cooldown=30, max_retries=0)
-    for _ in range(2):
-        with pytest.raises(TransientProviderError, match="500"):
-            nomic_provider.embed([[TextPart("a")]], input_type=DOCUMENT)
-    with pytest.raises(TransientProviderError, match="circuit open"):
-        nomic_provider.embed([[ImagePart(png(), "image/png")]], input_type=DOCUMENT)
-    assert len(script.requests) == 2  # failed fast: nothing sent
-
-    now[0] += 30
-    nomic_provider.embed([[TextPart("a")]], input_type=DOCUMENT)  # the half-open trial passes
-    nomic_provider.embed([[ImagePart(png(), "image/png")]], input_type=DOCUMENT)
-    assert len(script.requests) == 4 and not nomic_provider.breaker.is_open
-
-
 # --- batching and image limits -----------------------------------------------------------------
 
 
-def test_texts_go_ten_per_request(nomic: Callable[..., Script]) -> None:
+def test_texts_go_ten_per_request(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     texts = [TextPart(f"item {n}") for n in range(25)]
     result = provider().embed([[t] for t in texts], input_type=DOCUMENT)
@@ -459,7 +333,7 @@ def test_texts_go_ten_per_request(nomic: Callable[..., Script]) -> None:
         assert np.allclose(row, expected(text), atol=1e-6)
 
 
-def test_images_go_at_most_512_per_request(nomic: Callable[..., Script]) -> None:
+def test_images_go_at_most_512_per_request(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     images = [
         ImagePart(png(size=(8, 8), color=(n % 256, n // 256, 7)), "image/png") for n in range(515)
@@ -470,7 +344,7 @@ def test_images_go_at_most_512_per_request(nomic: Callable[..., Script]) -> None
         assert np.allclose(result.vectors[n], expected(images[n]), atol=1e-6)
 
 
-def test_max_batch_bounds_every_request(nomic: Callable[..., Script]) -> None:
+def test_max_batch_bounds_every_request(nomic: Callable[..., FakeVendor]) -> None:
     script = nomic()
     parts = [ImagePart(png(color=(n, 0, 0)), "image/png") for n in range(5)]
     provider(max_batch=2).embed([[p] for p in parts], input_type=DOCUMENT)
@@ -478,7 +352,7 @@ def test_max_batch_bounds_every_request(nomic: Callable[..., Script]) -> None:
 
 
 def test_a_large_image_is_downscaled_before_sending_never_dropped(
-    nomic: Callable[..., Script],
+    nomic: Callable[..., FakeVendor],
 ) -> None:
     script = nomic()
     big = ImagePart(png(size=(1600, 1200)), "image/png")

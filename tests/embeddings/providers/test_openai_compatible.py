@@ -15,66 +15,32 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.providers import http as http_module
 from embeddings.providers.base import (
     ImagePart,
     InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
-    TransientProviderError,
     fuse,
 )
-from embeddings.providers.http import HttpProvider, reset_circuit_breakers
 from embeddings.providers.openai_compatible import OpenAICompatibleProvider, estimate_tokens
 from tests.conftest import make_image_bytes
+from tests.embeddings.providers.conftest import FakeVendor, install_vendor
 from tests.embeddings.providers.vendors import openai_compatible as fake
 
 DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 URL = "http://gateway.test/v1/embeddings"
 
 
-class Recorder:
-    """Records every request; answers from `script` first (responses or exceptions), then
-    from the fake server."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script: list[Any] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.script:
-            item = self.script.pop(0)
-            if isinstance(item, Exception):
-                raise item
-            return item
-        return fake.handler(request)
-
-    def bodies(self) -> list[Any]:
-        return [json.loads(request.content) for request in self.requests]
-
-
 @pytest.fixture(autouse=True)
 def clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    reset_circuit_breakers()
     yield
-    reset_circuit_breakers()
 
 
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recorder = Recorder()
-    monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(recorder))
-    return recorder
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr(http_module.time, "sleep", recorded.append)
-    return recorded
+def recorder(monkeypatch: pytest.MonkeyPatch) -> FakeVendor:
+    return install_vendor(monkeypatch, fake.handler)
 
 
 def make_provider(**options: Any) -> OpenAICompatibleProvider:
@@ -160,7 +126,7 @@ def test_invalid_options_are_refused(options: dict[str, Any], match: str) -> Non
 # --- requests on the wire -------------------------------------------------------------------
 
 
-def test_text_request_is_exactly_the_documented_one(recorder: Recorder) -> None:
+def test_text_request_is_exactly_the_documented_one(recorder: FakeVendor) -> None:
     result = make_provider().embed(texts("red mug", "blue cup"), input_type=DOCUMENT)
 
     [request] = recorder.requests
@@ -213,7 +179,7 @@ def test_base_url_with_or_without_v1(base_url: str, url: str) -> None:
     assert seen == [url]
 
 
-def test_dimensions_are_sent_only_when_asked(recorder: Recorder) -> None:
+def test_dimensions_are_sent_only_when_asked(recorder: FakeVendor) -> None:
     provider = make_provider(model="text-embedding-3-small", dimensions=256, send_dimensions=True)
     result = provider.embed(texts("mug"), input_type=DOCUMENT)
     assert recorder.bodies()[0] == {
@@ -226,21 +192,21 @@ def test_dimensions_are_sent_only_when_asked(recorder: Recorder) -> None:
     assert provider.model_name == "openai_compatible:text-embedding-3-small@256d"
 
 
-def test_base64_output_is_decoded(recorder: Recorder) -> None:
+def test_base64_output_is_decoded(recorder: FakeVendor) -> None:
     result = make_provider(encoding_format="base64").embed(texts("mug"), input_type=DOCUMENT)
     assert recorder.bodies()[0]["encoding_format"] == "base64"
     expected = fake.expected_vector(TextPart("mug"), dimensions=512, input_type=None)
     np.testing.assert_array_equal(result.vectors[0], expected)
 
 
-def test_images_are_refused_unless_enabled(recorder: Recorder) -> None:
+def test_images_are_refused_unless_enabled(recorder: FakeVendor) -> None:
     png = make_image_bytes("PNG", size=(8, 8))
     with pytest.raises(PermanentProviderError, match="does not embed images"):
         make_provider().embed([(ImagePart(png, "image/png"),)], input_type=DOCUMENT)
     assert recorder.requests == []
 
 
-def test_images_are_sent_as_raw_base64_strings(recorder: Recorder) -> None:
+def test_images_are_sent_as_raw_base64_strings(recorder: FakeVendor) -> None:
     png = make_image_bytes("PNG", size=(30, 20))
     part = ImagePart(png, "image/png")
     result = make_provider(images=True).embed([(part,)], input_type=DOCUMENT)
@@ -251,7 +217,7 @@ def test_images_are_sent_as_raw_base64_strings(recorder: Recorder) -> None:
     assert (result.usage.images, result.usage.image_pixels, result.usage.text_tokens) == (1, 600, 0)
 
 
-def test_images_as_data_urls(recorder: Recorder) -> None:
+def test_images_as_data_urls(recorder: FakeVendor) -> None:
     jpeg = make_image_bytes("JPEG", size=(16, 16))
     part = ImagePart(jpeg, "image/jpeg")
     result = make_provider(images=True, image_format="data_url").embed([(part,)], input_type=QUERY)
@@ -262,7 +228,7 @@ def test_images_as_data_urls(recorder: Recorder) -> None:
 
 
 def test_texts_and_images_go_in_separate_requests_and_come_back_in_order(
-    recorder: Recorder,
+    recorder: FakeVendor,
 ) -> None:
     png = make_image_bytes("PNG", size=(8, 8), color=(1, 2, 3))
     image = ImagePart(png, "image/png")
@@ -276,7 +242,7 @@ def test_texts_and_images_go_in_separate_requests_and_come_back_in_order(
     assert (result.usage.requests, result.usage.inputs, result.usage.images) == (2, 3, 1)
 
 
-def test_a_mixed_input_is_fused_from_its_parts(recorder: Recorder) -> None:
+def test_a_mixed_input_is_fused_from_its_parts(recorder: FakeVendor) -> None:
     png = make_image_bytes("PNG", size=(8, 8))
     text, image = TextPart("mug", weight=0.6), ImagePart(png, "image/png", weight=0.4)
     result = make_provider(images=True).embed([(text, image)], input_type=QUERY)
@@ -286,7 +252,7 @@ def test_a_mixed_input_is_fused_from_its_parts(recorder: Recorder) -> None:
     np.testing.assert_allclose(result.vectors[0], fuse(parts, [0.6, 0.4]), rtol=1e-5, atol=1e-6)
 
 
-def test_query_and_document_prefixes(recorder: Recorder) -> None:
+def test_query_and_document_prefixes(recorder: FakeVendor) -> None:
     provider = make_provider(
         model="nomic-embed-text",
         dimensions=768,
@@ -301,7 +267,7 @@ def test_query_and_document_prefixes(recorder: Recorder) -> None:
     ]
 
 
-def test_without_prefixes_queries_and_documents_are_alike(recorder: Recorder) -> None:
+def test_without_prefixes_queries_and_documents_are_alike(recorder: FakeVendor) -> None:
     provider = make_provider()
     provider.embed(texts("mug"), input_type=QUERY)
     provider.embed(texts("mug"), input_type=DOCUMENT)
@@ -310,7 +276,7 @@ def test_without_prefixes_queries_and_documents_are_alike(recorder: Recorder) ->
 
 
 def test_api_key_from_the_environment_or_none(
-    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    recorder: FakeVendor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     options = {"base_url": "http://gateway.test", "model": "clip", "dimensions": 512}
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-from-env")
@@ -357,7 +323,7 @@ def test_parse_reads_base64_little_endian_floats() -> None:
     assert result.usage.text_tokens == 0  # a server without usage
 
 
-def test_vectors_of_another_size_are_a_clear_permanent_error(recorder: Recorder) -> None:
+def test_vectors_of_another_size_are_a_clear_permanent_error(recorder: FakeVendor) -> None:
     with pytest.raises(
         PermanentProviderError, match=r"shape \(512,\).*OPTIONS\['dimensions'\] is 768"
     ):
@@ -373,27 +339,7 @@ def test_missing_or_repeated_indices_are_refused() -> None:
 # --- errors, retries, circuit breaker -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "message"),
-    [
-        (400, "'$.input' is invalid. Please check the API reference."),
-        (401, "Incorrect API key provided: sk-se*****cret."),
-        (403, "You are not allowed to sample from this model"),
-    ],
-)
-def test_client_errors_are_permanent_and_not_retried(
-    recorder: Recorder, waits: list[float], status: int, message: str
-) -> None:
-    recorder.script = [openai_error(status, message)]
-    with pytest.raises(PermanentProviderError) as raised:
-        make_provider(api_key="sk-secret").embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 1 and waits == []
-    text = str(raised.value)
-    assert "gateway" in text and f"openai_compatible HTTP {status}" in text and message in text
-    assert "sk-secret" not in text
-
-
-def test_the_fake_server_validates_like_openai(recorder: Recorder) -> None:
+def test_the_fake_server_validates_like_openai(recorder: FakeVendor) -> None:
     with pytest.raises(PermanentProviderError, match=r"HTTP 401: Incorrect API key") as raised:
         make_provider(api_key="wrong-key-123456").embed(texts("mug"), input_type=DOCUMENT)
     assert "wrong-key-123456" not in str(raised.value)
@@ -412,91 +358,10 @@ def test_the_fake_server_validates_like_openai(recorder: Recorder) -> None:
     assert response.json()["error"]["message"] == "Unrecognized request argument supplied: x"
 
 
-def test_a_key_echoed_by_the_server_is_masked(recorder: Recorder) -> None:
-    recorder.script = [openai_error(401, "Incorrect API key provided: sk-secret.")]
-    with pytest.raises(PermanentProviderError) as raised:
-        make_provider(api_key="sk-secret").embed(texts("mug"), input_type=DOCUMENT)
-    assert "sk-secret" not in str(raised.value) and "Incorrect API key provided: ***" in str(
-        raised.value
-    )
-
-
-def test_429_waits_as_long_as_retry_after_says(recorder: Recorder, waits: list[float]) -> None:
-    recorder.script = [openai_error(429, "Rate limit reached for requests", **{"Retry-After": "4"})]
-    result = make_provider().embed(texts("mug"), input_type=DOCUMENT)
-    assert waits == [4.0] and len(recorder.requests) == 2 and result.vectors.shape == (1, 512)
-
-
-def test_429_without_retry_after_backs_off_with_jitter(
-    recorder: Recorder, waits: list[float]
-) -> None:
-    recorder.script = [openai_error(429, "Rate limit reached for requests")] * 2
-    make_provider(backoff=0.5).embed(texts("mug"), input_type=DOCUMENT)
-    assert len(waits) == 2 and 0 <= waits[0] <= 0.5 and 0 <= waits[1] <= 1.0
-    assert len(recorder.requests) == 3
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried_then_succeed(
-    recorder: Recorder, waits: list[float], status: int
-) -> None:
-    recorder.script = [
-        openai_error(status, "The server had an error while processing your request.")
-    ]
-    result = make_provider().embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 2 and len(waits) == 1 and result.usage.requests == 1
-
-
-def test_exhausted_retries_are_a_transient_error(recorder: Recorder, waits: list[float]) -> None:
-    recorder.script = [openai_error(502, "Bad gateway")] * 3
-    with pytest.raises(TransientProviderError, match="openai_compatible HTTP 502: Bad gateway"):
-        make_provider(max_retries=2).embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 3 and len(waits) == 2
-
-
-def test_timeouts_are_retried_then_transient(recorder: Recorder, waits: list[float]) -> None:
-    recorder.script = [httpx.ReadTimeout("slow")]
-    make_provider().embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 2
-
-    recorder.requests.clear()
-    recorder.script = [httpx.ReadTimeout("slow")] * 3
-    with pytest.raises(TransientProviderError, match="timed out"):
-        make_provider(max_retries=2).embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 3
-
-
-def test_queries_retry_less(recorder: Recorder, waits: list[float]) -> None:
-    recorder.script = [openai_error(503, "overloaded")] * 5
-    with pytest.raises(TransientProviderError):
-        make_provider().embed(texts("mug"), input_type=QUERY)
-    assert len(recorder.requests) == 2  # query_max_retries defaults to 1
-
-
-def test_circuit_opens_fails_fast_and_closes_after_cooldown(
-    recorder: Recorder, waits: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = [500.0]
-    monkeypatch.setattr(http_module.time, "monotonic", lambda: clock[0])
-    provider = make_provider(max_retries=0, circuit_threshold=3, circuit_cooldown=10)
-    recorder.script = [openai_error(500, "boom")] * 3
-    for _ in range(3):
-        with pytest.raises(TransientProviderError):
-            provider.embed(texts("mug"), input_type=DOCUMENT)
-    # Refused at once, still saying what is wrong (it is what an item's state records).
-    with pytest.raises(TransientProviderError, match=r"circuit open.*last error: .*HTTP 500: boom"):
-        provider.embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 3  # the fourth call sent nothing
-
-    clock[0] += 11
-    provider.embed(texts("mug"), input_type=DOCUMENT)
-    assert len(recorder.requests) == 4 and not provider.breaker.is_open
-
-
 # --- batching and images --------------------------------------------------------------------
 
 
-def test_batches_split_by_count(recorder: Recorder) -> None:
+def test_batches_split_by_count(recorder: FakeVendor) -> None:
     values = [f"item {n}" for n in range(150)]
     result = make_provider().embed(texts(*values), input_type=DOCUMENT)
     assert [len(body["input"]) for body in recorder.bodies()] == [64, 64, 22]
@@ -506,7 +371,7 @@ def test_batches_split_by_count(recorder: Recorder) -> None:
     assert result.usage.requests == 3 and result.usage.inputs == 150
 
 
-def test_batches_split_by_token_budget(recorder: Recorder) -> None:
+def test_batches_split_by_token_budget(recorder: FakeVendor) -> None:
     values = ["x" * 90 for _ in range(7)]  # 31 estimated tokens each
     assert estimate_tokens(values[0]) == 31
     make_provider(max_request_tokens=100).embed(texts(*values), input_type=DOCUMENT)
@@ -515,13 +380,13 @@ def test_batches_split_by_token_budget(recorder: Recorder) -> None:
     assert all(sum(fake.tokens(v) for v in body["input"]) <= 100 for body in recorder.bodies())
 
 
-def test_a_text_over_the_token_budget_is_refused_before_sending(recorder: Recorder) -> None:
+def test_a_text_over_the_token_budget_is_refused_before_sending(recorder: FakeVendor) -> None:
     with pytest.raises(PermanentProviderError, match="per-request limit"):
         make_provider(max_request_tokens=10).embed(texts("x" * 100), input_type=DOCUMENT)
     assert recorder.requests == []
 
 
-def test_the_default_budget_keeps_requests_under_openais_300k_tokens(recorder: Recorder) -> None:
+def test_the_default_budget_keeps_requests_under_openais_300k_tokens(recorder: FakeVendor) -> None:
     values = ["word " * 4800] * 200  # 24,000 characters: 8,001 estimated tokens each
     provider = make_provider(model="text-embedding-3-small", dimensions=1536, max_batch=2048)
     provider.embed(texts(*values), input_type=DOCUMENT)
@@ -531,7 +396,7 @@ def test_the_default_budget_keeps_requests_under_openais_300k_tokens(recorder: R
         assert sum(fake.tokens(v) for v in body["input"]) <= 300_000
 
 
-def test_image_over_the_alias_limits_is_downscaled_not_dropped(recorder: Recorder) -> None:
+def test_image_over_the_alias_limits_is_downscaled_not_dropped(recorder: FakeVendor) -> None:
     big = make_image_bytes("PNG", size=(400, 300))
     part = ImagePart(big, "image/png")
     result = make_provider(images=True, max_image_pixels=10_000).embed(
@@ -544,7 +409,7 @@ def test_image_over_the_alias_limits_is_downscaled_not_dropped(recorder: Recorde
     assert result.vectors.shape == (1, 512) and result.usage.image_pixels <= 10_000
 
 
-def test_images_split_by_max_batch(recorder: Recorder) -> None:
+def test_images_split_by_max_batch(recorder: FakeVendor) -> None:
     pngs = [make_image_bytes("PNG", size=(4, 4), color=(n, n, n)) for n in range(5)]
     inputs = [(ImagePart(png, "image/png"),) for png in pngs]
     result = make_provider(images=True, max_batch=2).embed(inputs, input_type=DOCUMENT)

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.providers import http as http_module
 from embeddings.providers.base import (
     ImagePart,
     InputType,
@@ -27,7 +26,6 @@ from embeddings.providers.base import (
     TransientProviderError,
     fuse,
 )
-from embeddings.providers.http import HttpProvider, reset_circuit_breakers
 from embeddings.providers.vertex import (
     CLOUD_PLATFORM_SCOPE,
     JWT_BEARER_GRANT,
@@ -35,6 +33,7 @@ from embeddings.providers.vertex import (
     VertexProvider,
 )
 from tests.conftest import make_image_bytes
+from tests.embeddings.providers.conftest import FakeVendor, install_vendor
 from tests.embeddings.providers.vendors import vertex as fake
 
 DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
@@ -49,50 +48,22 @@ GOOGLE_ENV = (
 )
 
 
-class Recorder:
-    """Records every request; answers from `script` first (responses, exceptions or
-    handlers), then from the fake Vertex."""
-
-    def __init__(self, script: list[Any] | None = None) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script = list(script or [])
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.script:
-            item = self.script.pop(0)
-            if isinstance(item, Exception):
-                raise item
-            return item(request) if callable(item) else item
-        return fake.handler(request)
-
-    def bodies(self) -> list[Any]:
-        return [json.loads(r.content) for r in self.requests if r.url.path.endswith(":predict")]
-
-
 @pytest.fixture(autouse=True)
 def clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in GOOGLE_ENV:
         monkeypatch.delenv(name, raising=False)
-    reset_circuit_breakers()
     fake.reset()
     yield
-    reset_circuit_breakers()
     fake.reset()
 
 
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recorder = Recorder()
-    monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(recorder))
-    return recorder
+def recorder(monkeypatch: pytest.MonkeyPatch) -> FakeVendor:
+    return install_vendor(monkeypatch, fake.handler)
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr(http_module.time, "sleep", recorded.append)
-    return recorded
+def predict_bodies(recorder: FakeVendor) -> list[Any]:
+    return [json.loads(r.content) for r in recorder.requests if r.url.path.endswith(":predict")]
 
 
 def make_provider(**options: Any) -> VertexProvider:
@@ -134,7 +105,10 @@ def test_unsupported_dimensions_are_refused(dimensions: Any) -> None:
 
 
 def test_unknown_model_and_bad_location_are_refused() -> None:
-    with pytest.raises(ProviderConfigurationError, match="unknown Vertex model"):
+    with pytest.raises(
+        ProviderConfigurationError,
+        match=r"OPTIONS\['model'\] must be one of multimodalembedding@001",
+    ):
         make_provider(model="textembedding-gecko@003")
     with pytest.raises(ProviderConfigurationError, match="location"):
         make_provider(location="us central/1")
@@ -147,7 +121,7 @@ def test_a_project_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
     assert VertexProvider("vertex-test", {"access_token": "t"}).project == "from-env"
 
 
-def test_without_credentials_check_warns_and_embed_fails(recorder: Recorder) -> None:
+def test_without_credentials_check_warns_and_embed_fails(recorder: FakeVendor) -> None:
     provider = VertexProvider("vertex-test", {"project": "test-project"})
     [message] = provider.check()
     assert message.id == "embeddings.W030"
@@ -161,7 +135,7 @@ def test_without_credentials_check_warns_and_embed_fails(recorder: Recorder) -> 
 # --- requests on the wire -------------------------------------------------------------------
 
 
-def test_text_request_is_exactly_the_documented_one(recorder: Recorder) -> None:
+def test_text_request_is_exactly_the_documented_one(recorder: FakeVendor) -> None:
     result = make_provider().embed([(TextPart("red enamel mug"),)], input_type=DOCUMENT)
 
     [request] = recorder.requests
@@ -179,12 +153,12 @@ def test_text_request_is_exactly_the_documented_one(recorder: Recorder) -> None:
     assert (result.usage.requests, result.usage.inputs, result.usage.text_tokens) == (1, 1, 0)
 
 
-def test_image_request_sends_base64_bytes_unchanged(recorder: Recorder) -> None:
+def test_image_request_sends_base64_bytes_unchanged(recorder: FakeVendor) -> None:
     png = make_image_bytes("PNG", size=(64, 48))
     part = ImagePart(png, "image/png")
     result = make_provider(dimensions=512).embed([(part,)], input_type=DOCUMENT)
 
-    assert recorder.bodies() == [
+    assert predict_bodies(recorder) == [
         {
             "instances": [{"image": {"bytesBase64Encoded": b64(png)}}],
             "parameters": {"dimension": 512},
@@ -196,21 +170,21 @@ def test_image_request_sends_base64_bytes_unchanged(recorder: Recorder) -> None:
     assert (result.usage.images, result.usage.image_pixels) == (1, 64 * 48)
 
 
-def test_query_and_document_requests_are_alike(recorder: Recorder) -> None:
+def test_query_and_document_requests_are_alike(recorder: FakeVendor) -> None:
     provider = make_provider()
     query = provider.embed([(TextPart("mug"),)], input_type=QUERY)
     document = provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    first, second = recorder.bodies()
+    first, second = predict_bodies(recorder)
     assert first == second
     np.testing.assert_array_equal(query.vectors, document.vectors)
 
 
-def test_mixed_input_is_one_instance_per_part_then_fused(recorder: Recorder) -> None:
+def test_mixed_input_is_one_instance_per_part_then_fused(recorder: FakeVendor) -> None:
     jpeg = make_image_bytes("JPEG", size=(40, 40), color=(10, 200, 10))
     text, image = TextPart("green bowl", weight=0.25), ImagePart(jpeg, "image/jpeg", weight=0.75)
     result = make_provider(dimensions=128).embed([(text, image)], input_type=QUERY)
 
-    assert recorder.bodies() == [
+    assert predict_bodies(recorder) == [
         {"instances": [{"text": "green bowl"}], "parameters": {"dimension": 128}},
         {
             "instances": [{"image": {"bytesBase64Encoded": b64(jpeg)}}],
@@ -223,7 +197,7 @@ def test_mixed_input_is_one_instance_per_part_then_fused(recorder: Recorder) -> 
     np.testing.assert_allclose(result.vectors[0], fuse(parts, [0.25, 0.75]), rtol=1e-5, atol=1e-6)
 
 
-def test_location_picks_host_and_path(recorder: Recorder) -> None:
+def test_location_picks_host_and_path(recorder: FakeVendor) -> None:
     make_provider(location="europe-west4").embed([(TextPart("mug"),)], input_type=DOCUMENT)
     assert str(recorder.requests[0].url) == (
         "https://europe-west4-aiplatform.googleapis.com/v1/projects/test-project/locations/"
@@ -231,12 +205,12 @@ def test_location_picks_host_and_path(recorder: Recorder) -> None:
     )
 
 
-def test_long_text_is_cut_below_the_1024_character_limit(recorder: Recorder) -> None:
+def test_long_text_is_cut_below_the_1024_character_limit(recorder: FakeVendor) -> None:
     provider = make_provider()
     long_ascii, long_cjk = "mug " * 500, "杯" * 600  # 2000 characters; 1800 UTF-8 bytes
     result = provider.embed([(TextPart(long_ascii),), (TextPart(long_cjk),)], input_type=DOCUMENT)
 
-    sent = [body["instances"][0]["text"] for body in recorder.bodies()]
+    sent = [body["instances"][0]["text"] for body in predict_bodies(recorder)]
     assert sent[0] == long_ascii[:1023]
     assert sent[1] == "杯" * 341 and len(sent[1].encode()) == 1023
     np.testing.assert_allclose(
@@ -249,13 +223,13 @@ def test_long_text_is_cut_below_the_1024_character_limit(recorder: Recorder) -> 
 # --- batching and images --------------------------------------------------------------------
 
 
-def test_every_input_is_its_own_request_in_order(recorder: Recorder) -> None:
+def test_every_input_is_its_own_request_in_order(recorder: FakeVendor) -> None:
     texts = [f"item {n}" for n in range(5)]
     png = make_image_bytes("PNG", size=(8, 8))
     inputs = [(TextPart(t),) for t in texts] + [(ImagePart(png, "image/png"),)]
     result = make_provider(max_batch=4).embed(inputs, input_type=DOCUMENT)
 
-    bodies = recorder.bodies()
+    bodies = predict_bodies(recorder)
     assert len(bodies) == 6 and all(len(body["instances"]) == 1 for body in bodies)
     assert [body["instances"][0].get("text") for body in bodies[:5]] == texts
     for row, parts in zip(result.vectors, inputs, strict=True):
@@ -264,12 +238,12 @@ def test_every_input_is_its_own_request_in_order(recorder: Recorder) -> None:
     assert (result.usage.requests, result.usage.inputs, result.usage.images) == (6, 6, 1)
 
 
-def test_image_over_the_pixel_limit_is_downscaled_not_dropped(recorder: Recorder) -> None:
+def test_image_over_the_pixel_limit_is_downscaled_not_dropped(recorder: FakeVendor) -> None:
     big = make_image_bytes("PNG", size=(3000, 2000))  # 6 MP > 2048 x 2048
     part = ImagePart(big, "image/png")
     result = make_provider().embed([(part,)], input_type=DOCUMENT)
 
-    [body] = recorder.bodies()
+    [body] = predict_bodies(recorder)
     sent = base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"])
     with Image.open(io.BytesIO(sent)) as image:
         assert image.width * image.height <= MAX_IMAGE_PIXELS
@@ -280,19 +254,19 @@ def test_image_over_the_pixel_limit_is_downscaled_not_dropped(recorder: Recorder
     assert result.usage.image_pixels <= MAX_IMAGE_PIXELS
 
 
-def test_webp_is_re_encoded_into_a_documented_format(recorder: Recorder) -> None:
+def test_webp_is_re_encoded_into_a_documented_format(recorder: FakeVendor) -> None:
     webp = make_image_bytes("WEBP", size=(32, 32))
     make_provider().embed([(ImagePart(webp, "image/webp"),)], input_type=DOCUMENT)
-    [body] = recorder.bodies()
+    [body] = predict_bodies(recorder)
     sent = base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"])
     with Image.open(io.BytesIO(sent)) as image:
         assert image.format == "JPEG" and image.size == (32, 32)
 
 
-def test_gif_is_sent_as_is(recorder: Recorder) -> None:
+def test_gif_is_sent_as_is(recorder: FakeVendor) -> None:
     gif = make_image_bytes("GIF", size=(16, 16))
     make_provider().embed([(ImagePart(gif, "image/gif"),)], input_type=DOCUMENT)
-    assert recorder.bodies()[0]["instances"][0]["image"]["bytesBase64Encoded"] == b64(gif)
+    assert predict_bodies(recorder)[0]["instances"][0]["image"]["bytesBase64Encoded"] == b64(gif)
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -313,8 +287,8 @@ def test_parse_takes_the_embedding_of_the_part_sent() -> None:
     assert (image_result.usage.images, image_result.usage.image_pixels) == (1, 20)
 
 
-def test_wrong_dimensions_in_the_answer_is_a_permanent_error(recorder: Recorder) -> None:
-    recorder.script = [httpx.Response(200, json={"predictions": [{"textEmbedding": [0.1] * 64}]})]
+def test_wrong_dimensions_in_the_answer_is_a_permanent_error(recorder: FakeVendor) -> None:
+    recorder.answer(httpx.Response(200, json={"predictions": [{"textEmbedding": [0.1] * 64}]}))
     with pytest.raises(PermanentProviderError, match="unexpected shape"):
         make_provider(dimensions=128).embed([(TextPart("x"),)], input_type=DOCUMENT)
 
@@ -322,29 +296,7 @@ def test_wrong_dimensions_in_the_answer_is_a_permanent_error(recorder: Recorder)
 # --- errors, retries, circuit breaker -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("status", "code", "message"),
-    [
-        (400, "INVALID_ARGUMENT", "Multimodal embedding failed: image cannot be decoded."),
-        (401, "UNAUTHENTICATED", "Request had invalid authentication credentials."),
-        (403, "PERMISSION_DENIED", "Permission 'aiplatform.endpoints.predict' denied."),
-    ],
-)
-def test_client_errors_are_permanent_and_not_retried(
-    recorder: Recorder, waits: list[float], status: int, code: str, message: str
-) -> None:
-    recorder.script = [google_error(status, code, message)]
-    with pytest.raises(PermanentProviderError) as raised:
-        make_provider(access_token="ya29.secret-token").embed(
-            [(TextPart("mug"),)], input_type=DOCUMENT
-        )
-    assert len(recorder.requests) == 1 and waits == []
-    text = str(raised.value)
-    assert "vertex-test" in text and f"vertex HTTP {status}" in text and message in text
-    assert "ya29.secret-token" not in text
-
-
-def test_the_fake_rejects_what_vertex_rejects(recorder: Recorder) -> None:
+def test_the_fake_rejects_what_vertex_rejects(recorder: FakeVendor) -> None:
     provider = make_provider()
     client = provider.client()
     path = httpx.URL(PREDICT_URL).path
@@ -368,81 +320,11 @@ def test_a_401_drops_the_cached_token() -> None:
     assert provider._token is None
 
 
-def test_429_waits_as_long_as_retry_after_says(recorder: Recorder, waits: list[float]) -> None:
-    quota = "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model"
-    recorder.script = [google_error(429, "RESOURCE_EXHAUSTED", quota, **{"Retry-After": "7"})]
-    result = make_provider().embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert waits == [7.0] and len(recorder.requests) == 2
-    assert result.vectors.shape == (1, 1408)
-
-
-def test_429_without_retry_after_backs_off_with_jitter(
-    recorder: Recorder, waits: list[float]
-) -> None:
-    recorder.script = [google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded")] * 2
-    make_provider(backoff=0.5).embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(waits) == 2 and 0 <= waits[0] <= 0.5 and 0 <= waits[1] <= 1.0
-    assert len(recorder.requests) == 3
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried_then_succeed(
-    recorder: Recorder, waits: list[float], status: int
-) -> None:
-    recorder.script = [google_error(status, "UNAVAILABLE", "The service is currently unavailable.")]
-    result = make_provider().embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(recorder.requests) == 2 and len(waits) == 1
-    assert result.usage.requests == 1
-
-
-def test_exhausted_retries_are_a_transient_error(recorder: Recorder, waits: list[float]) -> None:
-    recorder.script = [
-        google_error(503, "UNAVAILABLE", "The service is currently unavailable.")
-    ] * 3
-    with pytest.raises(TransientProviderError, match="vertex HTTP 503: The service is currently"):
-        make_provider(max_retries=2).embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(recorder.requests) == 3 and len(waits) == 2
-
-
-def test_timeouts_are_retried_then_transient(recorder: Recorder, waits: list[float]) -> None:
-    recorder.script = [httpx.ReadTimeout("slow")]
-    make_provider().embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(recorder.requests) == 2
-
-    recorder.requests.clear()
-    recorder.script = [httpx.ReadTimeout("slow")] * 3
-    with pytest.raises(TransientProviderError, match="timed out"):
-        make_provider(max_retries=2).embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(recorder.requests) == 3
-
-
-def test_circuit_opens_fails_fast_and_closes_after_cooldown(
-    recorder: Recorder, waits: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr(http_module.time, "monotonic", lambda: clock[0])
-    provider = make_provider(max_retries=0, circuit_threshold=2, circuit_cooldown=30)
-    recorder.script = [google_error(503, "UNAVAILABLE", "down")] * 2
-    for _ in range(2):
-        with pytest.raises(TransientProviderError):
-            provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(recorder.requests) == 2
-
-    with pytest.raises(TransientProviderError, match="circuit open"):
-        provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
-    assert len(recorder.requests) == 2  # failed fast: nothing sent
-
-    clock[0] += 31
-    result = provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)  # half-open trial
-    assert len(recorder.requests) == 3 and result.vectors.shape == (1, 1408)
-    assert not provider.breaker.is_open
-
-
 # --- credentials ----------------------------------------------------------------------------
 
 
 def test_access_token_from_the_environment(
-    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    recorder: FakeVendor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GOOGLE_ACCESS_TOKEN", "test-token")
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "test-project")
@@ -491,7 +373,7 @@ def decode_jwt(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_service_account_token_is_minted_cached_and_refreshed(
-    recorder: Recorder, rsa_key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recorder: FakeVendor, rsa_key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = service_account_file(tmp_path, rsa_key)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
@@ -537,7 +419,7 @@ def test_service_account_token_is_minted_cached_and_refreshed(
 
 
 def test_a_jwt_signed_by_another_key_is_refused(
-    recorder: Recorder, rsa_key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recorder: FakeVendor, rsa_key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -592,7 +474,7 @@ def test_unusable_credentials_files_are_configuration_errors(
 
 
 def test_authorized_user_file_uses_the_refresh_token_grant(
-    recorder: Recorder, tmp_path: Path
+    recorder: FakeVendor, tmp_path: Path
 ) -> None:
     path = tmp_path / "adc.json"
     path.write_text(
@@ -620,7 +502,7 @@ def test_authorized_user_file_uses_the_refresh_token_grant(
     assert str(predict.url) == PREDICT_URL
 
 
-def test_token_endpoint_outage_is_transient(recorder: Recorder, tmp_path: Path) -> None:
+def test_token_endpoint_outage_is_transient(recorder: FakeVendor, tmp_path: Path) -> None:
     path = tmp_path / "adc.json"
     path.write_text(
         json.dumps(
@@ -632,13 +514,13 @@ def test_token_endpoint_outage_is_transient(recorder: Recorder, tmp_path: Path) 
             }
         )
     )
-    recorder.script = [httpx.Response(503, text="unavailable")]
+    recorder.answer(httpx.Response(503, text="unavailable"))
     provider = VertexProvider("vertex-test", {"credentials_file": str(path), "project": "p"})
     with pytest.raises(TransientProviderError, match="token endpoint HTTP 503"):
         provider.embed([(TextPart("mug"),)], input_type=DOCUMENT)
 
 
-def test_expected_vector_is_what_the_provider_returns(recorder: Recorder) -> None:
+def test_expected_vector_is_what_the_provider_returns(recorder: FakeVendor) -> None:
     provider = make_provider(dimensions=256)
     parts: list[Callable[[], TextPart | ImagePart]] = [
         lambda: TextPart("a mug"),

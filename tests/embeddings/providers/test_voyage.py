@@ -6,8 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,18 +14,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.providers import http
 from embeddings.providers.base import (
     ImagePart,
     InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
-    TransientProviderError,
 )
-from embeddings.providers.http import HttpProvider, ImageLimits
+from embeddings.providers.http import ImageLimits
 from embeddings.providers.voyage import VoyageProvider
 from tests.conftest import make_image_bytes
+from tests.embeddings.providers.conftest import FakeVendor, install_vendor
 from tests.embeddings.providers.vendors import voyage as fake
 
 URL = "https://api.voyageai.com/v1/multimodalembeddings"
@@ -35,55 +33,9 @@ QUERY, DOCUMENT = InputType.QUERY, InputType.DOCUMENT
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-class Recorder:
-    """The transport's view: every request sent, answered by `handler` (the fake Voyage
-    unless a test says otherwise)."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.handler: Handler = fake.handler
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.handler(request)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(request.content) for request in self.requests]
-
-    def answer(self, *responses: httpx.Response | Exception) -> None:
-        """Answer with these in turn, then with the fake Voyage."""
-        queue = list(responses)
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            if not queue:
-                return fake.handler(request)
-            item = queue.pop(0)
-            if isinstance(item, Exception):
-                raise item
-            return item
-
-        self.handler = handler
-
-
-@pytest.fixture(autouse=True)
-def _fresh_breakers() -> Iterator[None]:
-    http.reset_circuit_breakers()
-    yield
-    http.reset_circuit_breakers()
-
-
 @pytest.fixture
-def voyage(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recorder = Recorder()
-    monkeypatch.setattr(HttpProvider, "transport_factory", lambda: httpx.MockTransport(recorder))
-    return recorder
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr("embeddings.providers.http.time.sleep", recorded.append)
-    return recorded
+def voyage(monkeypatch: pytest.MonkeyPatch) -> FakeVendor:
+    return install_vendor(monkeypatch, fake.handler)
 
 
 def provider(**options: Any) -> VoyageProvider:
@@ -114,7 +66,7 @@ def decoded(url: str) -> bytes:
 # --- what goes over the wire -------------------------------------------------------------------
 
 
-def test_text_document_request_is_exactly_voyages_shape(voyage: Recorder) -> None:
+def test_text_document_request_is_exactly_voyages_shape(voyage: FakeVendor) -> None:
     result = provider().embed(
         [[TextPart("red mug")], [TextPart("blue kettle")]], input_type=DOCUMENT
     )
@@ -143,7 +95,7 @@ def test_text_document_request_is_exactly_voyages_shape(voyage: Recorder) -> Non
     )
 
 
-def test_image_query_is_sent_as_a_base64_data_url(voyage: Recorder) -> None:
+def test_image_query_is_sent_as_a_base64_data_url(voyage: FakeVendor) -> None:
     png = make_image_bytes("PNG", size=(40, 30))
     jpeg = make_image_bytes("JPEG", size=(20, 20), color=(0, 90, 200))
     parts = [[ImagePart(png, "image/png")], [ImagePart(jpeg, "image/jpeg")]]
@@ -170,7 +122,7 @@ def test_image_query_is_sent_as_a_base64_data_url(voyage: Recorder) -> None:
     np.testing.assert_allclose(result.vectors[1], expected(list(parts[1]), "query"), atol=1e-6)
 
 
-def test_text_and_image_interleave_in_one_input_and_one_vector(voyage: Recorder) -> None:
+def test_text_and_image_interleave_in_one_input_and_one_vector(voyage: FakeVendor) -> None:
     png = make_image_bytes("PNG")
     parts: list[TextPart | ImagePart] = [TextPart("a red mug"), ImagePart(png, "image/png")]
     voyage_provider = provider()
@@ -193,7 +145,7 @@ def test_text_and_image_interleave_in_one_input_and_one_vector(voyage: Recorder)
     assert result.usage.text_tokens == fake.fake_text_tokens("a red mug")
 
 
-def test_query_and_document_embed_differently(voyage: Recorder) -> None:
+def test_query_and_document_embed_differently(voyage: FakeVendor) -> None:
     voyage_provider = provider()
     query = voyage_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors[0]
     document = voyage_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors[0]
@@ -202,7 +154,7 @@ def test_query_and_document_embed_differently(voyage: Recorder) -> None:
     assert not np.allclose(query, document)
 
 
-def test_output_dimension_is_sent_when_chosen(voyage: Recorder) -> None:
+def test_output_dimension_is_sent_when_chosen(voyage: FakeVendor) -> None:
     voyage_provider = provider(dimensions=512)
 
     vectors = voyage_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors
@@ -215,7 +167,7 @@ def test_output_dimension_is_sent_when_chosen(voyage: Recorder) -> None:
 
 
 def test_voyage_multimodal_3_has_1024_dimensions_and_is_not_sent_the_parameter(
-    voyage: Recorder,
+    voyage: FakeVendor,
 ) -> None:
     voyage_provider = provider(model="voyage-multimodal-3", dimensions=1024, truncation=False)
 
@@ -262,7 +214,7 @@ def test_the_transport_option_takes_the_fake_by_dotted_path() -> None:
 
 
 def test_the_key_comes_from_voyage_api_key(
-    voyage: Recorder, monkeypatch: pytest.MonkeyPatch
+    voyage: FakeVendor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VOYAGE_API_KEY", "env-key")
     VoyageProvider("voyage", {}).embed([[TextPart("mug")]], input_type=QUERY)
@@ -322,7 +274,7 @@ def test_float_list_embeddings_are_read_too() -> None:
     np.testing.assert_array_equal(result.vectors, np.array([[0.5, 0.25]], dtype=np.float32))
 
 
-def test_an_answer_with_missing_embeddings_is_a_permanent_error(voyage: Recorder) -> None:
+def test_an_answer_with_missing_embeddings_is_a_permanent_error(voyage: FakeVendor) -> None:
     voyage.answer(
         httpx.Response(
             200,
@@ -338,7 +290,7 @@ def test_an_answer_with_missing_embeddings_is_a_permanent_error(voyage: Recorder
         provider().embed([[TextPart("a")], [TextPart("b")]], input_type=DOCUMENT)
 
 
-def test_usage_adds_up_over_requests(voyage: Recorder) -> None:
+def test_usage_adds_up_over_requests(voyage: FakeVendor) -> None:
     texts = [[TextPart(f"item {i}")] for i in range(3)]
     usage = provider(max_batch=2).embed(texts, input_type=DOCUMENT).usage
     assert (usage.requests, usage.inputs) == (2, 3)
@@ -348,24 +300,7 @@ def test_usage_adds_up_over_requests(voyage: Recorder) -> None:
 # --- failures ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [400, 401, 403])
-def test_client_errors_are_permanent_and_not_retried(
-    voyage: Recorder, waits: list[float], status: int
-) -> None:
-    voyage.answer(httpx.Response(status, json={"detail": f"Voyage says no ({status})"}))
-
-    with pytest.raises(PermanentProviderError) as caught:
-        provider(api_key="sk-secret-123").embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    message = str(caught.value)
-    assert len(voyage.requests) == 1
-    assert waits == []
-    assert "voyage" in message and str(status) in message
-    assert f"Voyage says no ({status})" in message
-    assert "sk-secret-123" not in message
-
-
-def test_the_fake_refuses_a_bad_key_like_voyage(voyage: Recorder) -> None:
+def test_the_fake_refuses_a_bad_key_like_voyage(voyage: FakeVendor) -> None:
     with pytest.raises(PermanentProviderError) as caught:
         provider(api_key="invalid-key-42").embed([[TextPart("mug")]], input_type=QUERY)
     assert "HTTP 401: Provided API key is invalid." in str(caught.value)
@@ -373,115 +308,10 @@ def test_the_fake_refuses_a_bad_key_like_voyage(voyage: Recorder) -> None:
     assert len(voyage.requests) == 1
 
 
-def test_429_waits_as_long_as_retry_after_says(voyage: Recorder, waits: list[float]) -> None:
-    voyage.answer(httpx.Response(429, headers={"Retry-After": "3"}, json={"detail": "slow down"}))
-
-    result = provider().embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert waits == [3.0]
-    assert len(voyage.requests) == 2
-    assert result.vectors.shape == (1, 1024)
-
-
-def test_429_without_retry_after_backs_off_with_jitter(
-    voyage: Recorder, waits: list[float]
-) -> None:
-    voyage.answer(httpx.Response(429, json={"detail": "slow down"}))
-
-    provider(backoff=0.5).embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert len(waits) == 1 and 0.0 <= waits[0] <= 0.5
-    assert len(voyage.requests) == 2
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried(voyage: Recorder, waits: list[float], status: int) -> None:
-    voyage.answer(
-        httpx.Response(status, json={"detail": "busy"}),
-        httpx.Response(status, json={"detail": "busy"}),
-    )
-
-    result = provider().embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert len(voyage.requests) == 3
-    assert len(waits) == 2
-    np.testing.assert_allclose(
-        result.vectors[0], expected([TextPart("mug")], "document"), atol=1e-6
-    )
-
-
-def test_server_errors_until_retries_run_out_are_transient(
-    voyage: Recorder, waits: list[float]
-) -> None:
-    voyage.handler = lambda request: httpx.Response(503, json={"detail": "overloaded"})
-
-    with pytest.raises(TransientProviderError, match="voyage HTTP 503: overloaded"):
-        provider(max_retries=2).embed([[TextPart("mug")]], input_type=DOCUMENT)
-
-    assert len(voyage.requests) == 3
-    assert len(waits) == 2
-
-
-def test_a_query_is_retried_once_and_waits_at_most_two_seconds(
-    voyage: Recorder, waits: list[float]
-) -> None:
-    voyage.handler = lambda request: httpx.Response(
-        429, headers={"Retry-After": "30"}, json={"detail": "slow down"}
-    )
-    with pytest.raises(TransientProviderError):
-        provider().embed([[TextPart("mug")]], input_type=QUERY)
-    assert len(voyage.requests) == 2
-    assert waits == [2.0]
-
-
-def test_timeouts_are_retried_then_transient(voyage: Recorder, waits: list[float]) -> None:
-    def timing_out(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("no answer", request=request)
-
-    voyage.answer(httpx.ReadTimeout("no answer"))
-    assert provider().embed([[TextPart("mug")]], input_type=DOCUMENT).vectors.shape == (1, 1024)
-    assert len(voyage.requests) == 2
-
-    voyage.requests.clear()
-    voyage.handler = timing_out
-    with pytest.raises(TransientProviderError, match="timed out"):
-        provider(max_retries=3).embed([[TextPart("mug")]], input_type=DOCUMENT)
-    assert len(voyage.requests) == 4
-
-
-def test_the_circuit_opens_fails_fast_and_closes_after_the_cooldown(
-    voyage: Recorder, waits: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_monotonic = time.monotonic
-    later = [0.0]
-    monkeypatch.setattr(http.time, "monotonic", lambda: real_monotonic() + later[0])
-    voyage.handler = lambda request: httpx.Response(500, json={"detail": "down"})
-    options = {"circuit_threshold": 2, "circuit_cooldown": 30, "max_retries": 0}
-
-    for _ in range(2):
-        with pytest.raises(TransientProviderError, match="HTTP 500"):
-            provider(**options).embed([[TextPart("mug")]], input_type=DOCUMENT)
-    assert len(voyage.requests) == 2
-
-    with pytest.raises(TransientProviderError, match="circuit open"):
-        provider(**options).embed([[TextPart("mug")]], input_type=DOCUMENT)
-    assert len(voyage.requests) == 2  # failed fast: nothing sent
-
-    later[0] = 31.0
-    voyage.handler = fake.handler
-    voyage_provider = provider(**options)
-    assert voyage_provider.embed([[TextPart("mug")]], input_type=DOCUMENT).vectors.shape == (
-        1,
-        1024,
-    )
-    assert len(voyage.requests) == 3
-    assert not voyage_provider.breaker.is_open
-
-
 # --- batches within Voyage's limits -----------------------------------------------------------
 
 
-def test_more_than_1000_inputs_go_in_several_requests(voyage: Recorder) -> None:
+def test_more_than_1000_inputs_go_in_several_requests(voyage: FakeVendor) -> None:
     texts = [[TextPart(f"item {i}")] for i in range(1001)]
 
     result = provider().embed(texts, input_type=DOCUMENT)
@@ -494,7 +324,7 @@ def test_more_than_1000_inputs_go_in_several_requests(voyage: Recorder) -> None:
         )
 
 
-def test_long_texts_are_split_within_320k_tokens(voyage: Recorder) -> None:
+def test_long_texts_are_split_within_320k_tokens(voyage: FakeVendor) -> None:
     texts = [[TextPart(f"{i:02d}" + "x" * 89_998)] for i in range(11)]
     voyage_provider = provider()
 
@@ -515,7 +345,7 @@ def test_long_texts_are_split_within_320k_tokens(voyage: Recorder) -> None:
 
 
 def test_large_images_are_split_within_320k_tokens_at_560_pixels_a_token(
-    voyage: Recorder,
+    voyage: FakeVendor,
 ) -> None:
     big = make_image_bytes("PNG", size=(2000, 2000))  # 4,000,000 pixels = 7,143 tokens
     inputs = [[ImagePart(big, "image/png")] for _ in range(45)]
@@ -527,7 +357,7 @@ def test_large_images_are_split_within_320k_tokens_at_560_pixels_a_token(
     assert result.usage.image_pixels == 45 * 4_000_000
 
 
-def test_an_image_over_16_million_pixels_is_downscaled_not_dropped(voyage: Recorder) -> None:
+def test_an_image_over_16_million_pixels_is_downscaled_not_dropped(voyage: FakeVendor) -> None:
     huge = make_image_bytes("PNG", size=(4001, 4000))
 
     result = provider().embed(
@@ -543,7 +373,7 @@ def test_an_image_over_16_million_pixels_is_downscaled_not_dropped(voyage: Recor
 
 
 def test_an_image_over_the_byte_limit_is_reencoded_smaller(
-    voyage: Recorder, monkeypatch: pytest.MonkeyPatch
+    voyage: FakeVendor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The real limit is 20 MB (asserted above); a small one keeps the test quick.
     monkeypatch.setattr(VoyageProvider, "image_limits", ImageLimits(max_bytes=60_000))

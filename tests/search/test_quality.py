@@ -11,8 +11,12 @@ import pytest
 from django.test import override_settings
 
 from catalog.importers import catalog_import
-from catalog.search import ItemQuery, SearchMode, item_search, query_vector_cache
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
+from embeddings.query import query_vector_cache
+from search.query import SearchQuery
+from search.service import item_search
+from search.types import SearchMode
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +44,7 @@ def test_paraphrased_queries_find_the_book_in_the_top_5(
     model = shared_dir / "models" / "all-minilm-l6-v2-int8"
     if not model.is_dir():
         pytest.skip(f"needs {model}")
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     providers = {
         "minilm": {
             "BACKEND": "embeddings.providers.onnx.OnnxProvider",
@@ -50,12 +54,12 @@ def test_paraphrased_queries_find_the_book_in_the_top_5(
     with override_settings(EMBEDDING_PROVIDERS=providers):
         summary = catalog_import(path=shared_dir / "data" / "oscar_books", format="oscar-csv")
         assert summary.created >= 190
-        space = services.space_create(name="minilm", provider_alias="minilm", activate=True)
-        report = services.space_embed_pending(space=space)
+        space = embedding_spaces.space_create(name="minilm", provider_alias="minilm", activate=True)
+        report = embedding_queue.space_embed_pending(space=space)
         assert report.failed == 0 and report.ready == summary.created
         query_vector_cache.clear()
         for query, title in PARAPHRASES:
             assert not words(query) & words(title), (query, title)
-            results = item_search(query=ItemQuery(text=query, mode=SearchMode.SEMANTIC, k=5))
+            results = item_search(query=SearchQuery(text=query, mode=SearchMode.SEMANTIC, k=5))
             top = [hit.item.title for hit in results.hits]
             assert title in top, f"{query!r}: {title!r} not in the top 5 {top}"

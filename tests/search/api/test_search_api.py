@@ -16,14 +16,15 @@ from rest_framework.test import APIClient
 
 from catalog import services as catalog_services
 from catalog.models import Item
-from catalog.search import query_vector_cache
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
 from embeddings.models import Embedding, EmbeddingSpace
+from embeddings.query import query_vector_cache
 from searchapp.images import image_from_bytes
-from tests.catalog.test_search import PROVIDERS, at_angle
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 from tests.http_servers import LocalServer, redirect, respond
+from tests.search.test_service import PROVIDERS, at_angle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/v1/search/"
@@ -38,9 +39,9 @@ def catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Item]]:
     }  # fmt: skip
     GeometryProvider.fail_with = None
     query_vector_cache.clear()
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
-        space = services.space_create(name="geo", provider_alias="geo", activate=True)
+        space = embedding_spaces.space_create(name="geo", provider_alias="geo", activate=True)
         items = {}
         for name, degrees, category, price, color in [
             ("Desk lamp", 0, "Lighting", "30", "black"),
@@ -287,3 +288,70 @@ def test_no_active_space_means_lexical_with_a_note() -> None:
     EmbeddingSpace.objects.update(status="retired")
     body = APIClient().get(URL, {"q": "lamp"}).json()
     assert body["mode"] == "lexical" and body["skipped"][0]["part"] == "semantic"
+
+
+def test_more_like_this_of_an_inactive_or_unknown_item_is_the_similar_endpoints_404(
+    catalog: dict[str, Item], curator_client: APIClient
+) -> None:
+    hidden = catalog["Red mug"]
+    Item.objects.filter(pk=hidden.pk).update(is_active=False)
+    similar = APIClient().get(f"/api/v1/items/{hidden.pk}/similar/")
+    assert similar.status_code == 404
+    for item_id in (hidden.pk, 987654321):
+        for response in (
+            APIClient().get(URL, {"item_id": item_id}),
+            APIClient().post(URL, {"item_id": item_id}, format="json"),
+            APIClient().post(URL, {"item_id": str(item_id)}, format="multipart"),
+        ):
+            assert response.status_code == 404, response.content
+            assert response.json() == similar.json()
+            assert "results" not in response.json()
+    # A curator sees inactive items, so more like this of one is answered.
+    assert curator_client.get(URL, {"item_id": hidden.pk}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"category": "Kitchen"}, "category"),
+        ({"category": [5]}, "category"),
+        ({"attributes": {"color": 5}}, "attributes"),
+        ({"attributes": {"color": ["red"]}}, "attributes"),
+        ({"price_min": "cheap"}, "price_min"),
+        ({"price_min": -1}, "price_min"),
+        ({"price_max": True}, "price_max"),
+    ],
+)
+def test_json_filters_of_the_wrong_type_are_refused_naming_the_field(
+    filters: dict[str, Any], field: str
+) -> None:
+    response = APIClient().post(URL, {"text": "lamp", "filters": filters}, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]["filters"], response.json()
+
+
+@pytest.mark.parametrize("body", [{"k": "5"}, {"page": True}, {"text_weight": "1"},
+                                  {"item_id": "3"}, {"min_score_ratio": "0.5"}])  # fmt: skip
+def test_json_numbers_must_be_numbers(body: dict[str, Any]) -> None:
+    response = APIClient().post(URL, {"text": "lamp", **body}, format="json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) >= set(body), response.json()
+
+
+def test_json_prices_are_numbers_or_decimal_strings(catalog: dict[str, Item]) -> None:
+    for price in (35, "35", "35.00", 35.0):
+        body = {"text": "lamp", "mode": "semantic", "filters": {"price_max": price}}
+        assert names(APIClient().post(URL, body, format="json")) == ["Desk lamp", "Red mug"]
+
+
+def test_flat_parameters_stay_text(catalog: dict[str, Item]) -> None:
+    """Query strings and multipart bodies carry text: numbers and filters parse from it."""
+    params = {
+        "q": "lamp",
+        "mode": "semantic",
+        "k": "2",
+        "category": "Lighting",
+        "attr.color": "red",
+    }
+    assert names(APIClient().get(URL, params)) == ["Red lamp"]
+    assert names(APIClient().post(URL, params, format="multipart")) == ["Red lamp"]

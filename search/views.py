@@ -24,11 +24,14 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import ValidationError
 
 from catalog import selectors
-from catalog.api.serializers import SearchFiltersSerializer, SearchInputSerializer
 from catalog.models import Item
-from catalog.search import ItemQuery, SearchMode, item_search
+from search.parse import SearchFiltersSerializer, filter_from_data, params_data, query_from_params
+from search.query import SearchQuery, UnknownItem
+from search.service import item_search
+from search.types import SearchMode
 
 FRAGMENT_HEADER = "X-Requested-With"
 FRAGMENT_VALUE = "fetch"
@@ -71,33 +74,6 @@ def _error_messages(errors: Any, field: str = "") -> list[str]:
     return [f"{label}: {errors}" if field else str(errors)]
 
 
-def _filters_data(params: QueryDict) -> dict[str, Any]:
-    filters: dict[str, Any] = {}
-    categories = [name for name in params.getlist("category") if name.strip()]
-    if categories:
-        filters["category"] = categories
-    for name in ("price_min", "price_max"):
-        value = params.get(name, "").strip()
-        if value:
-            filters[name] = value
-    return filters
-
-
-def _search_data(params: QueryDict, image: UploadedFile | str | None) -> dict[str, Any]:
-    """The browser's flat form -> the shape SearchInputSerializer validates (as the API)."""
-    data: dict[str, Any] = {"text": params.get("q", "")}
-    for name in ("mode", "item_id", "page"):
-        value = params.get(name, "").strip()
-        if value:
-            data[name] = value
-    filters = _filters_data(params)
-    if filters:
-        data["filters"] = filters
-    if image is not None:
-        data["image"] = image
-    return data
-
-
 def _shareable_query(params: QueryDict) -> str:
     pairs = [
         (name, value)
@@ -119,8 +95,8 @@ def _form_values(params: QueryDict) -> dict[str, Any]:
     }
 
 
-def _data_url(serializer: SearchInputSerializer) -> str:
-    image = serializer.validated_data.get("image")
+def _data_url(query: SearchQuery) -> str:
+    image = query.image
     if image is None or len(image.data) > ECHO_IMAGE_MAX_BYTES:
         return ""
     return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode('ascii')}"
@@ -128,37 +104,34 @@ def _data_url(serializer: SearchInputSerializer) -> str:
 
 def _browse(params: QueryDict) -> tuple[dict[str, Any], int]:
     """No query: the catalog grid, newest first, under the same filters."""
-    serializer = SearchFiltersSerializer(data=_filters_data(params))
+    serializer = SearchFiltersSerializer(
+        data=params_data(params, refuse_unknown=False).get("filters", {})
+    )
     if not serializer.is_valid():
         return {"state": "error", "errors": _error_messages(serializer.errors, "filters")}, 400
-    filters = serializer.validated_data
-    categories: list[str] = filters.get("category", [])
-    items: QuerySet[Item] = selectors.item_list(
-        filters=selectors.ItemFilters(
-            category=categories[0] if len(categories) == 1 else None,
-            price_min=filters.get("price_min"),
-            price_max=filters.get("price_max"),
-        )
-    )
-    if len(categories) > 1:
-        items = items.filter(category__in=categories)
+    item_filter = filter_from_data(serializer.validated_data, include_inactive=False)
+    items: QuerySet[Item] = selectors.item_list(item_filter=item_filter)
     page = Paginator(items, BROWSE_PAGE_SIZE).get_page(params.get("page"))
     return {
         "state": "browse",
         "page": page,
-        "categories_shown": categories,
-        "filtered": bool(categories)
-        or any(filters.get(name) is not None for name in ("price_min", "price_max")),
+        "categories_shown": list(item_filter.categories),
+        "filtered": item_filter.narrows,
     }, 200
 
 
-def _search(data: dict[str, Any], *, echo_image: bool) -> tuple[dict[str, Any], int]:
-    serializer = SearchInputSerializer(data=data)
-    if not serializer.is_valid():
-        return {"state": "error", "errors": _error_messages(serializer.errors)}, 400
-    # The public page shows active items only, to everyone.
-    query = serializer.to_query(include_inactive=False)
-    results = item_search(query=query)
+def _search(
+    params: QueryDict, image: UploadedFile | str | None, *, echo_image: bool
+) -> tuple[dict[str, Any], int]:
+    try:
+        # The public page shows active items only, to everyone.
+        query = query_from_params(params, image=image, refuse_unknown=False)
+    except ValidationError as exc:
+        return {"state": "error", "errors": _error_messages(exc.detail)}, 400
+    try:
+        results = item_search(query=query)
+    except UnknownItem as exc:
+        raise Http404("No such item") from exc
     similar_to = None
     if query.item_id is not None:
         similar_to = selectors.item_get(item_id=query.item_id)
@@ -166,9 +139,8 @@ def _search(data: dict[str, Any], *, echo_image: bool) -> tuple[dict[str, Any], 
     described = [f"“{query.text}”"] if query.text else []
     if query.image is not None:
         described.append("your image")
-    if query.item_id is not None:
-        name = similar_to.title if similar_to is not None else f"item {query.item_id}"
-        described.append(f"items like “{name}”")
+    if similar_to is not None:
+        described.append(f"items like “{similar_to.title}”")
     return {
         "state": "results",
         "query": query,
@@ -179,7 +151,7 @@ def _search(data: dict[str, Any], *, echo_image: bool) -> tuple[dict[str, Any], 
         "first": first,
         "last": first + len(results.hits) - 1,
         "pages": max(1, math.ceil(results.total / results.k)),
-        "image_data": _data_url(serializer) if echo_image else "",
+        "image_data": _data_url(query) if echo_image else "",
     }, 200
 
 
@@ -200,10 +172,10 @@ def search(request: HttpRequest) -> HttpResponse:
             )
     else:
         params = request.GET
-    data = _search_data(params, image)
-    has_query = bool(data["text"].strip()) or "image" in data or "item_id" in data
+    has_query = any(params.get(name, "").strip() for name in ("q", "item_id")) or bool(image)
     if has_query:
-        context, status = _search(data, echo_image=request.method == "POST" and not fragment)
+        echo_image = request.method == "POST" and not fragment
+        context, status = _search(params, image, echo_image=echo_image)
     else:
         context, status = _browse(params)
     context["via_post"] = request.method == "POST"
@@ -231,7 +203,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     if item is None:
         raise Http404("No such item")
     similar = item_search(
-        query=ItemQuery(item_id=item.pk, mode=SearchMode.SEMANTIC, k=SIMILAR_ITEMS)
+        query=SearchQuery(item_id=item.pk, mode=SearchMode.SEMANTIC, k=SIMILAR_ITEMS)
     )
     attributes = item.attributes if isinstance(item.attributes, dict) else {}
     return render(

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rest_framework.exceptions import ValidationError
 
-from catalog.search import ItemFilter, ItemQuery, SearchMode, item_search
-from searchapp.images import image_from_bytes
+from search.parse import query_from_params
+from search.query import UnknownItem
+from search.service import item_search
+from search.types import SearchMode
 
 
 class Command(BaseCommand):
@@ -26,31 +29,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not 1 <= options["k"] <= 100 or options["page"] < 1:
-            raise CommandError("--k must be 1-100 and --page at least 1.")
-        image = None
-        if options["image"] is not None:
-            try:
-                image = image_from_bytes(options["image"].read_bytes())
-            except OSError as exc:
-                raise CommandError(f"Cannot read {options['image']}: {exc}") from exc
-            except ValidationError as exc:
-                raise CommandError(f"{options['image']}: {'; '.join(exc.messages)}") from exc
-        query = ItemQuery(
-            text=options["text"].strip(),
-            negative_text=options["negative_text"].strip(),
-            image=image,
-            item_id=options["item_id"],
-            mode=SearchMode(options["mode"]),
-            filters=ItemFilter(categories=tuple(options["category"])),
-            k=options["k"],
-            page=options["page"],
-        )
-        if not query.has_semantic_parts:
-            raise CommandError("Give text, --image or --item.")
-        if query.mode == SearchMode.LEXICAL and not query.text:
-            raise CommandError("Lexical search needs text.")
-        results = item_search(query=query)
+        params = {
+            "q": [options["text"]],
+            "negative_text": [options["negative_text"]],
+            "item_id": [str(options["item_id"])] if options["item_id"] is not None else [],
+            "mode": [options["mode"]],
+            "category": options["category"],
+            "k": [str(options["k"])],
+            "page": [str(options["page"])],
+        }
+        path = options["image"]
+        try:
+            with path.open("rb") if path is not None else nullcontext() as image:
+                query = query_from_params(params, image=image)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from exc
+        except ValidationError as exc:
+            raise CommandError(_sentences(exc.detail)) from exc
+        try:
+            results = item_search(query=query)
+        except UnknownItem as exc:
+            raise CommandError(f"No item {query.item_id}.") from exc
         for skipped in results.skipped:
             self.stderr.write(f"skipped {skipped.part}: {skipped.reason}")
         self.stdout.write(
@@ -74,3 +73,15 @@ class Command(BaseCommand):
                     cell.ljust(width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
+
+
+def _sentences(detail: Any, field: str = "") -> str:
+    """A serializer's nested errors on one line: "k: k must be a whole number from 1 to 100"."""
+    if isinstance(detail, dict):
+        return "; ".join(
+            _sentences(value, field if key == "non_field_errors" else f"{field}.{key}".lstrip("."))
+            for key, value in detail.items()
+        )
+    if isinstance(detail, list):
+        return "; ".join(_sentences(value, field) for value in detail)
+    return f"{field}: {detail}" if field else str(detail)

@@ -16,19 +16,18 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from catalog import services as catalog_services
+from catalog.filters import ItemFilter
 from catalog.models import Item
-from catalog.search import (
-    ItemFilter,
-    ItemQuery,
-    SearchMode,
-    exact_search_pays,
-    item_search,
-    query_vector_cache,
-    vector_search_sql,
-)
-from embeddings import services
+from embeddings import queue as embedding_queue
+from embeddings import spaces as embedding_spaces
+from embeddings.index import exact_search_pays, space_nearest_sql
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import ProviderError, TransientProviderError
+from embeddings.query import query_vector_cache
+from search.fuse import FusionMethod, FusionProfile
+from search.query import SearchQuery
+from search.service import item_search
+from search.types import SearchMode
 from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
@@ -46,7 +45,7 @@ def geometry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     GeometryProvider.table = {}
     GeometryProvider.fail_with = None
     query_vector_cache.clear()
-    monkeypatch.setattr(services, "_wake", lambda space_id: None)
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
         yield
     GeometryProvider.fail_with = None
@@ -65,7 +64,7 @@ def at_angle(degrees: float) -> list[float]:
 
 
 def space(name: str = "geo", alias: str = "geo") -> EmbeddingSpace:
-    return services.space_create(name=name, provider_alias=alias, activate=True)
+    return embedding_spaces.space_create(name=name, provider_alias=alias, activate=True)
 
 
 def item(external_id: str, **fields: Any) -> Item:
@@ -86,7 +85,7 @@ def put(
 
 def search(**kwargs: Any) -> Any:
     kwargs.setdefault("mode", SearchMode.SEMANTIC)
-    return item_search(query=ItemQuery(**kwargs))
+    return item_search(query=SearchQuery(**kwargs))
 
 
 def titles(results: Any) -> list[str]:
@@ -175,7 +174,7 @@ def test_filters_category_price_attributes_and_inactive() -> None:
             at_angle(n * 10))  # fmt: skip
 
     def names(**filters: Any) -> list[str]:
-        return titles(search(text="q", filters=ItemFilter(**filters)))
+        return titles(search(text="q", item_filter=ItemFilter(**filters)))
 
     assert names() == ["a", "b", "c"]
     assert names(categories=("Kitchen",)) == ["a", "b"]
@@ -199,7 +198,7 @@ def test_paging_is_stable_and_the_score_floor_is_relative_to_the_best() -> None:
     assert titles(floored) == [f"deg{d:02}" for d in range(0, 26, 3)]
 
 
-def test_hybrid_fuses_spaces_and_lexical_by_reciprocal_rank() -> None:
+def test_hybrid_fuses_spaces_and_lexical_by_weighted_reciprocal_rank() -> None:
     geo, words = space("geo", "geo"), space("words", "geo-text")
     GeometryProvider.table["ceramic teapot"] = at_angle(0)
     teapot = item("teapot", title="Ceramic teapot")
@@ -208,21 +207,35 @@ def test_hybrid_fuses_spaces_and_lexical_by_reciprocal_rank() -> None:
     for target, (a, b) in {teapot: (30, 10), kettle: (10, 20), cup: (20, 30)}.items():
         put(geo, target, at_angle(a))
         put(words, target, at_angle(b))
-    results = search(text="ceramic teapot", mode=SearchMode.HYBRID)
-    # ranks: geo kettle1 cup2 teapot3; words teapot1 kettle2 cup3; lexical teapot1.
+    weights = {"geo": 2.0, "words": 1.0, "lexical": 1.0, "trigram": 0.0}
+    profile = FusionProfile(weights=weights)
+    query = SearchQuery(text="ceramic teapot", mode=SearchMode.HYBRID)
+    results = item_search(query=query, profile=profile)
+    # ranks: geo kettle1 cup2 teapot3 (weight 2); words teapot1 kettle2 cup3; lexical teapot1;
+    # the fuzzy title list weighs 0 and takes no part.
     expected = {
-        "Ceramic teapot": 1 / 63 + 1 / 61 + 1 / 61,
-        "Steel kettle": 1 / 61 + 1 / 62,
-        "Tea cup": 1 / 62 + 1 / 63,
+        "Ceramic teapot": 2 / 63 + 1 / 61 + 1 / 61,
+        "Steel kettle": 2 / 61 + 1 / 62,
+        "Tea cup": 2 / 62 + 1 / 63,
     }
     assert titles(results) == ["Ceramic teapot", "Steel kettle", "Tea cup"]
     for hit in results.hits:
-        assert hit.score == pytest.approx(expected[hit.item.title] / (3 / 61), abs=1e-6)
+        assert hit.score == pytest.approx(expected[hit.item.title] / (4 / 61), abs=1e-6)
     assert results.spaces == ["geo", "words"] and results.mode == "hybrid"
-    with override_settings(SEARCHAPP_RRF_K=0):
-        assert search(text="ceramic teapot", mode=SearchMode.HYBRID).hits[0].score == pytest.approx(
-            (1 / 3 + 1 + 1) / 3, abs=1e-6
-        )
+    # Weight the first space alone up and it decides; k = 0 makes rank 1 worth 1.
+    alone = FusionProfile(weights={**weights, "geo": 10.0}, rrf_k=0)
+    top = item_search(query=query, profile=alone).hits
+    assert [hit.item.title for hit in top][0] == "Steel kettle"
+    assert top[0].score == pytest.approx((10 / 1 + 1 / 2) / 12, abs=1e-6)
+    # Convex combination: min-max normalised scores, weighted, over the weights' sum (the
+    # vectors are compared in half precision, hence the tolerance).
+    convex = FusionProfile(method=FusionMethod.CONVEX, weights={**weights, "lexical": 0.0})
+    fused = {h.item.title: h.score for h in item_search(query=query, profile=convex).hits}
+    cos = {d: math.cos(math.radians(d)) for d in (10, 20, 30)}
+    geo_norm = {d: (cos[d] - cos[30]) / (cos[10] - cos[30]) for d in (10, 20, 30)}
+    assert fused["Steel kettle"] == pytest.approx((2 * geo_norm[10] + geo_norm[20]) / 3, abs=2e-3)
+    assert fused["Ceramic teapot"] == pytest.approx((2 * geo_norm[30] + geo_norm[10]) / 3, abs=2e-3)
+    assert fused["Tea cup"] == pytest.approx((2 * geo_norm[20] + geo_norm[30]) / 3, abs=2e-3)
 
 
 def test_lexical_mode_ranks_title_over_description_and_honours_filters() -> None:
@@ -235,7 +248,7 @@ def test_lexical_mode_ranks_title_over_description_and_honours_filters() -> None
         "Desk lamp", "Oak desk"
     ]  # fmt: skip
     lighting = search(
-        text="lamp", mode=SearchMode.LEXICAL, filters=ItemFilter(categories=("Lighting",))
+        text="lamp", mode=SearchMode.LEXICAL, item_filter=ItemFilter(categories=("Lighting",))
     )
     assert sorted(titles(lighting)) == ["Desk lamp", "Lamp shade"]
     for odd in ["&|!:*' ()", "___", "a the of", "'; DROP TABLE catalog_item; --", "😀 مرحبا"]:
@@ -289,7 +302,9 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
         cursor.execute("ANALYZE catalog_item")
 
     def plan(filters: ItemFilter, exact: bool = False) -> str:
-        sql, params = vector_search_sql(geo, filters, None, "[1,0,0]", 40, exact=exact)
+        sql, params = space_nearest_sql(
+            space=geo, item_filter=filters, vector="[1,0,0]", limit=40, exact=exact
+        )
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql, params)
             return "\n".join(row[0] for row in cursor.fetchall())
@@ -306,13 +321,15 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
     rare_ids = [it.pk for n, it in enumerate(items) if n % 20 == 0]
     expected = sorted(rare_ids, key=lambda pk: -similarity[pk])[:20]
     # 200 matching items: answered exactly, without the index...
-    assert exact_search_pays(rare_tier, None, depth=100)
-    assert exact_search_pays(ItemFilter(categories=("Rare",)), None, depth=100)
+    assert exact_search_pays(item_filter=rare_tier, depth=100)
+    assert exact_search_pays(item_filter=ItemFilter(categories=("Rare",)), depth=100)
     # 3,800 of 4,000 items: the index finds 100 of them after a few skips.
-    assert not exact_search_pays(ItemFilter(categories=("Common",)), None, depth=100)
+    assert not exact_search_pays(item_filter=ItemFilter(categories=("Common",)), depth=100)
     with override_settings(SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=100):
-        assert not exact_search_pays(rare_tier, None, depth=100)  # the cap holds
-    assert not exact_search_pays(ItemFilter(), None, depth=100)  # no filter: the index, always
+        assert not exact_search_pays(item_filter=rare_tier, depth=100)  # the cap holds
+    assert not exact_search_pays(
+        item_filter=ItemFilter(), depth=100
+    )  # no filter: the index, always
     assert index_scan not in plan(rare_tier, exact=True)
     # ...unless exact scans are switched off, when the (forced) index path must fill the page.
     for force_index in (False, True):
@@ -330,10 +347,12 @@ def test_the_hnsw_index_serves_searches_and_iterative_scans_fill_filtered_pages(
                     cursor.execute("SET LOCAL enable_sort = off")
                 assert index_scan in plan(rare_tier)
             for filters in (rare_tier, ItemFilter(categories=("Rare",))):
-                rare = search(text="q", k=20, filters=filters)
+                rare = search(text="q", k=20, item_filter=filters)
                 assert [hit.item.pk for hit in rare.hits] == expected
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = vector_search_sql(geo, rare_tier, None, "[1,0,0]", 20)
+        sql, params = space_nearest_sql(
+            space=geo, item_filter=rare_tier, vector="[1,0,0]", limit=20, exact=False
+        )
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_sort = off")
@@ -370,7 +389,7 @@ def test_search_command_prints_a_table(tmp_path: Any) -> None:
     out = StringIO()
     call_command("search", "--image", str(picture), "--mode", "semantic", stdout=out)
     assert out.getvalue().splitlines()[2].endswith("far")
-    with pytest.raises(CommandError, match="Give text"):
+    with pytest.raises(CommandError, match="Give something to search for"):
         call_command("search", stdout=out)
     (tmp_path / "bad.png").write_bytes(b"nope")
     with pytest.raises(CommandError, match="not an image"):

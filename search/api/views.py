@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -13,22 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import search
 from catalog.api.fields import QUERY_IGNORED_KEYS, refuse_unknown_keys
-from catalog.api.serializers import MAX_ID, SearchInputSerializer, SearchOutputSerializer
-from catalog.api.views import CatalogApi, _is_curator
+from catalog.api.views import CatalogApi, is_curator
+from search.api.serializers import SearchOutputSerializer
+from search.parse import MAX_ID, SearchInputSerializer, query_from_data, query_from_params
+from search.query import SearchQuery, UnknownItem
+from search.service import item_search
 from searchapp.parsers import API_PARSERS
 
-# Flat (query string and multipart) search parameters; the JSON body's `filters` object
-# comes flat as category / price_min / price_max / attr.<name>.
-FILTER_KEYS = ("category", "price_min", "price_max")
-FORM_KEYS: list[str] = [
-    "q",
-    *(str(name) for name in SearchInputSerializer().fields if name != "filters"),
-    *FILTER_KEYS,
-    "attr.<name>",
-    "filters",
-]
 SIMILAR_KEYS = ["k", "page"]
 
 
@@ -42,50 +34,24 @@ PAGE_PARAMETERS = [
 ]
 
 
-def _respond(request: Request, data: dict[str, Any]) -> Response:
-    serializer = SearchInputSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    results = search.item_search(query=serializer.to_query(include_inactive=_is_curator(request)))
+def _respond(request: Request, query: SearchQuery) -> Response:
+    try:
+        results = item_search(query=query)
+    except UnknownItem as exc:
+        # The same answer as /items/{id}/similar/ for an item the caller may not see.
+        raise Http404 from exc
     return Response(SearchOutputSerializer(results, context={"request": request}).data)
 
 
-def _form_data(request: Request) -> dict[str, Any]:
-    """Multipart / form bodies and query strings are flat: filters come as category
+def _flat_query(request: Request) -> SearchQuery:
+    """Query strings and multipart / form bodies are flat: filters come as category
     (repeatable), price_min, price_max, and attr.<name>=<value>, or as a JSON `filters`."""
-    source: Any = request.data if request.method == "POST" else request.query_params
-    ignored = SearchInputSerializer.ignored_keys | (
-        QUERY_IGNORED_KEYS if request.method == "GET" else frozenset()
+    get = request.method == "GET"
+    return query_from_params(
+        request.query_params if get else request.data,
+        include_inactive=is_curator(request),
+        ignored=QUERY_IGNORED_KEYS if get else frozenset(),
     )
-    refuse_unknown_keys(
-        {key: None for key in source if not key.startswith("attr.")}, FORM_KEYS, ignored=ignored
-    )
-    data: dict[str, Any] = {}
-    filters: dict[str, Any] = {}
-    attributes: dict[str, str] = {}
-    for key in source:
-        if key in ignored:
-            continue
-        values = source.getlist(key) if hasattr(source, "getlist") else [source[key]]
-        if key == "category":
-            filters["category"] = values
-        elif key in FILTER_KEYS:
-            filters[key] = values[-1]
-        elif key.startswith("attr."):
-            attributes[key.removeprefix("attr.")] = values[-1]
-        elif key == "q":
-            data["text"] = values[-1]
-        elif key == "filters":
-            try:
-                filters.update(json.loads(values[-1]))
-            except (ValueError, TypeError):
-                data["filters"] = "not json"
-        else:
-            data[key] = values[-1]
-    if attributes:
-        filters["attributes"] = attributes
-    if filters and "filters" not in data:
-        data["filters"] = filters
-    return data
 
 
 class SearchApi(APIView):
@@ -106,12 +72,13 @@ class SearchApi(APIView):
     )
     def post(self, request: Request) -> Response:
         if not request.content_type.startswith("application/json"):
-            return _respond(request, _form_data(request))
+            return _respond(request, _flat_query(request))
         if not isinstance(request.data, Mapping):
             raise ValidationError(
                 {"non_field_errors": ['The JSON body must be an object, e.g. {"text": "lamp"}.']}
             )
-        return _respond(request, dict(request.data))
+        query = query_from_data(request.data, include_inactive=is_curator(request))
+        return _respond(request, query)
 
     @extend_schema(
         summary="Search with query parameters",
@@ -140,7 +107,7 @@ class SearchApi(APIView):
         responses=SearchOutputSerializer,
     )
     def get(self, request: Request) -> Response:
-        return _respond(request, _form_data(request))
+        return _respond(request, _flat_query(request))
 
 
 class SimilarItemsApi(CatalogApi):
@@ -154,7 +121,9 @@ class SimilarItemsApi(CatalogApi):
     def get(self, request: Request, item_id: int) -> Response:
         refuse_unknown_keys(request.query_params, SIMILAR_KEYS, ignored=QUERY_IGNORED_KEYS)
         item = self.get_item(request, item_id)
-        data = {
-            key: request.query_params[key] for key in SIMILAR_KEYS if key in request.query_params
-        }
-        return _respond(request, {**data, "item_id": item.pk, "mode": "semantic"})
+        params = {key: request.query_params.getlist(key) for key in SIMILAR_KEYS}
+        query = query_from_params(
+            {**params, "item_id": [str(item.pk)], "mode": ["semantic"]},
+            include_inactive=is_curator(request),
+        )
+        return _respond(request, query)

@@ -1,0 +1,9 @@
+"""Signals the catalog sends; other apps connect to them (the catalog imports none of them)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent once the write has committed, when an item was created or its text or images may have
+# changed; ``item_ids``: the items. Receivers decide what the change means to them.
+item_content_changed = Signal()
