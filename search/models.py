@@ -72,5 +72,5 @@ class SearchProfile(models.Model):
             weights=dict(self.weights),
             rrf_k=self.rrf_k,
             min_score_ratio=self.min_score_ratio,
-            label=str(self),
+            label=f"{self.name}@v{self.version}",
         )

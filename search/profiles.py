@@ -69,3 +69,31 @@ def profile_activate(*, profile: SearchProfile) -> SearchProfile:
 def profile_deactivate_all() -> None:
     """Back to the settings' defaults."""
     SearchProfile.objects.filter(is_active=True).update(is_active=False)
+
+
+class UnknownProfile(LookupError):
+    pass
+
+
+def profile_named(label: str) -> FusionProfile:
+    """A profile by what a person types: ``default`` (the settings' fusion), ``active``,
+    ``NAME`` (its active version, else its newest) or ``NAME@vN`` / ``NAME@N``."""
+    if label == "default":
+        return profile_default()
+    if label == "active":
+        return profile_active()
+    name, _, version = label.partition("@")
+    versions = SearchProfile.objects.filter(name=name)
+    if version:
+        number = version.removeprefix("v")
+        if not number.isdigit():
+            raise UnknownProfile(f"{label!r}: a version is NAME@vN, e.g. default@v2")
+        versions = versions.filter(version=int(number))
+    found = versions.order_by("-is_active", "-version").first()
+    if found is None:
+        known = sorted({str(p) for p in SearchProfile.objects.all()[:20]})
+        raise UnknownProfile(
+            f"no search profile {label!r}; known: default, active"
+            + "".join(f", {name}" for name in known)
+        )
+    return found.fusion()

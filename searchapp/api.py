@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -107,7 +108,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = PayloadTooLarge(str(exc) if isinstance(exc, RequestTooLarge) else None)
     elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
         exc = exceptions.ValidationError(
-            {"non_field_errors": [f"The request has too many form fields or files ({exc})."]}
+            {
+                "non_field_errors": [
+                    "The request has too many form fields or files; send at most "
+                    f"{settings.SEARCHAPP_MAX_IMAGES_PER_ITEM} files and "
+                    f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields in one request."
+                ]
+            }
         )
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(f"The request was refused ({type(exc).__name__}).")

@@ -1,7 +1,7 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from searchapp.views import HealthApi, TokenApi
+from searchapp.views import HealthApi, SchemaApi, TokenApi
 
 urlpatterns = [
     path("", include("search.api.urls")),
@@ -9,6 +9,6 @@ urlpatterns = [
     path("", include("embeddings.api.urls")),
     path("health/", HealthApi.as_view(), name="api-health"),
     path("auth/token/", TokenApi.as_view(), name="api-token"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaApi.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -22,12 +22,13 @@ import hashlib
 import io
 import re
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import ExifTags, Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from searchapp.urlfetch import UrlFetchError, fetch_url
 
@@ -134,18 +135,28 @@ def image_from_bytes(data: bytes, *, declared_content_type: str | None = None) -
                 # Before decoding anything: an animation is counted from its structure.
                 frames = _frame_count(data, image, max_pixels=max_pixels)
                 image.load()  # decodes every byte: a truncated or corrupt file fails here
+                _verify(data, image_format)
                 upright = _upright(image, data) if frames == 1 else None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValidationError(
             f"The image declares too many pixels (limit {max_pixels:,}).", code="too_many_pixels"
         ) from exc
     except UnidentifiedImageError as exc:
+        if sniff_image_format(data) is not None:  # the signature of an image, then damage
+            raise ValidationError(
+                "The image is truncated or corrupt: its header cannot be read (a checksum "
+                "inside the file does not match its data, or the file is cut short). Send the "
+                "complete file, or save it again with an image editor.",
+                code="corrupt_image",
+            ) from exc
         raise ValidationError(
             "The file is not an image (JPEG, PNG, WebP or GIF expected).", code="not_an_image"
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ValidationError(
-            f"The image is truncated or corrupt ({exc}).", code="corrupt_image"
+            f"The image is truncated or corrupt: {_damage(exc)}. Send the complete file, or "
+            "save it again with an image editor.",
+            code="corrupt_image",
         ) from exc
     content_type, extension = ACCEPTED_FORMATS[image_format]
     if declared not in _UNINFORMATIVE_CONTENT_TYPES and declared != content_type:
@@ -165,6 +176,43 @@ def image_from_bytes(data: bytes, *, declared_content_type: str | None = None) -
         height=height,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _verify(data: bytes, image_format: str) -> None:
+    """Damage that decoding does not notice. Pillow checks the CRC of a PNG's chunks before
+    the image data but not of IDAT, fdAT and what follows (nor does its verify() check
+    IEND), so every chunk's CRC is checked here, up to IEND (PNG spec, 5.3). Decoding stays
+    strict: truncated images are never loaded (ImageFile.LOAD_TRUNCATED_IMAGES stays off)."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise OSError("the server is configured to load truncated images")
+    if image_format != "PNG":
+        return
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        end = position + 8 + length
+        if end + 4 > len(data):
+            break
+        kind = data[position + 4 : position + 8]
+        if zlib.crc32(data[position + 4 : end]) != int.from_bytes(data[end : end + 4], "big"):
+            raise OSError(f"bad CRC in the {kind.decode('latin-1')} chunk")
+        if kind == b"IEND":
+            return
+        position = end + 4
+    raise EOFError("truncated PNG: no IEND chunk")
+
+
+def _damage(exc: Exception) -> str:
+    """What is wrong, in words a person sending the file can act on (Pillow's messages name
+    its own internals: codecs, plugin constants)."""
+    message = str(exc).lower()
+    if "checksum" in message or "crc" in message:
+        return "a checksum inside the file does not match its data"
+    if "text chunk" in message or "max_text" in message:
+        return "it carries more embedded text metadata than is accepted"
+    if "truncated" in message or isinstance(exc, EOFError) or "ends" in message:
+        return "the file ends before the picture does"
+    return "its picture data cannot be decoded"
 
 
 def _frame_count(data: bytes, image: Image.Image, *, max_pixels: int) -> int:

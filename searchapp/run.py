@@ -35,11 +35,15 @@ def worker_command(
     return command
 
 
+GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"
+
+
 def web_command(*, bind: str, workers: str) -> list[str]:
     """gunicorn, as in production (Django's runserver answers keep-alive clients ~40 ms
-    late: it writes headers and body in separate packets)."""
-    return [sys.executable, "-m", "gunicorn", "searchapp.wsgi", "--bind", bind,
-            "--workers", workers, "--access-logfile", "-", "--graceful-timeout", "10"]  # fmt: skip
+    late: it writes headers and body in separate packets), with searchapp's settings for
+    slow clients and its own errors (gunicorn.conf.py)."""
+    return [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind", bind,
+            "--workers", workers]  # fmt: skip
 
 
 def _manage(*args: str) -> None:

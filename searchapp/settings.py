@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "catalog",
     "embeddings",
     "search",
+    "relevance",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "SEARCHAPP_MAX_REQUEST_BYTES", SEARCHAPP_MAX_IMAGE_BYTES * 4 // 3 + 1024 * 1024
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Slow clients (searchapp.server): a request body read waits at most this many seconds for
+# the next bytes, and the whole body must keep up this many bytes a second after that.
+SEARCHAPP_BODY_READ_TIMEOUT = env_int("SEARCHAPP_BODY_READ_TIMEOUT", 5)
+SEARCHAPP_BODY_MIN_RATE = env_int("SEARCHAPP_BODY_MIN_RATE", 10 * 1024)
 # Multipart uploads: a file over the image byte limit stops the upload there (413), and a
 # request carries at most one item's worth of files.
 FILE_UPLOAD_HANDLERS = [

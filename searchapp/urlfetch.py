@@ -119,7 +119,9 @@ def resolve_host(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise UrlFetchError(f"the name {host} cannot be resolved ({exc}).") from exc
+        raise UrlFetchError(
+            f"the name {host} cannot be resolved; check the host name in the URL."
+        ) from exc
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _canonname, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])

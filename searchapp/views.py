@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework import renderers, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -66,3 +67,16 @@ class TokenApi(ObtainAuthToken):
 
     throttle_classes = [LoginThrottle]
     parser_classes = API_PARSERS
+
+
+class SchemaApi(SpectacularAPIView):
+    """The OpenAPI schema (YAML or JSON). An error, such as an unknown ?format=, is the JSON
+    envelope like every other API error, not YAML."""
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[renderers.BaseRenderer, str]:
+        if force:  # DRF asks again, forced, only to render an error
+            renderer = renderers.JSONRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)

@@ -50,7 +50,6 @@ import numpy as np
 from django.core import checks
 
 from embeddings.providers.base import (
-    Capabilities,
     EmbeddingInput,
     EmbeddingResult,
     ImagePart,
@@ -102,13 +101,8 @@ class CohereProvider(HttpProvider):
         self.truncate = self.options["truncate"].upper()
         if self.truncate not in TRUNCATE:
             raise invalid_option(alias, "truncate", "one of " + ", ".join(TRUNCATE), self.truncate)
-        self.capabilities = Capabilities(
-            text=True,
-            image=True,
-            dimensions=self.options["dimensions"] or DIMENSIONS[-1],
-            max_batch=self.options["max_batch"],
-            interleaved=True,
-            input_types=True,
+        self.capabilities = self.hosted_capabilities(
+            self.options["dimensions"] or DIMENSIONS[-1], interleaved=True
         )
 
     # --- the key: COHERE_API_KEY, else the SDK's CO_API_KEY ------------------------------------

@@ -28,6 +28,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from embeddings.providers.base import (
+    Capabilities,
     EmbeddingInput,
     EmbeddingProvider,
     EmbeddingResult,
@@ -261,6 +262,24 @@ class HttpProvider(EmbeddingProvider):
                     headers={"User-Agent": "searchapp"},
                 )
             return self._client
+
+    def hosted_capabilities(
+        self,
+        dimensions: int,
+        *,
+        image: bool = True,
+        interleaved: bool = False,
+        input_types: bool = True,
+    ) -> Capabilities:
+        """Every hosted vendor embeds text, OPTIONS["max_batch"] inputs per call."""
+        return Capabilities(
+            text=True,
+            image=image,
+            dimensions=dimensions,
+            max_batch=self.options["max_batch"],
+            interleaved=interleaved,
+            input_types=input_types,
+        )
 
     def images_limits(self) -> ImageLimits:
         """The limits images are fitted to; an alias may narrow its vendor's (options)."""

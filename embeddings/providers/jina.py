@@ -37,7 +37,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from embeddings.providers.base import (
-    Capabilities,
     EmbeddingInput,
     EmbeddingResult,
     ImagePart,
@@ -89,14 +88,8 @@ class JinaProvider(HttpProvider):
         super().__init__(alias, options)
         self.embedding_type = self.options["embedding_type"]
         self.truncate = self.options["truncate"]
-        self.capabilities = Capabilities(
-            text=True,
-            image=True,
-            dimensions=self.options["dimensions"] or FULL_DIMENSIONS,
-            max_batch=self.options["max_batch"],
-            interleaved=False,  # one vector per text or image; mixed inputs are fused
-            input_types=True,
-        )
+        # One vector per text or image (not interleaved): mixed inputs are fused.
+        self.capabilities = self.hosted_capabilities(self.options["dimensions"] or FULL_DIMENSIONS)
 
     def request_for(
         self, inputs: Sequence[EmbeddingInput], *, input_type: InputType

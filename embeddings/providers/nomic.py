@@ -41,7 +41,6 @@ import httpx
 import numpy as np
 
 from embeddings.providers.base import (
-    Capabilities,
     EmbeddingInput,
     EmbeddingResult,
     ImagePart,
@@ -114,13 +113,8 @@ class NomicProvider(HttpProvider):
             )
             raise invalid_option(alias, "dimensions", expected, dimensions)
         self.long_text_mode = self.options["long_text_mode"]
-        self.capabilities = Capabilities(
-            text=True,
-            image=self.vision_model is not None,
-            dimensions=dimensions,
-            max_batch=self.options["max_batch"],
-            interleaved=False,
-            input_types=True,
+        self.capabilities = self.hosted_capabilities(
+            dimensions, image=self.vision_model is not None
         )
 
     # --- one request -----------------------------------------------------------------------

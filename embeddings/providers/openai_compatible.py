@@ -48,7 +48,6 @@ import numpy as np
 from django.core import checks
 
 from embeddings.providers.base import (
-    Capabilities,
     EmbeddingInput,
     EmbeddingResult,
     ImagePart,
@@ -120,11 +119,9 @@ class OpenAICompatibleProvider(HttpProvider):
         # Per alias (image_limits is the vendor-wide class attribute): see images_limits().
         self.alias_image_limits = ImageLimits(max_pixels=max_pixels, max_bytes=max_bytes)
         self.dimensions = self.options["dimensions"]
-        self.capabilities = Capabilities(
-            text=True,
+        self.capabilities = self.hosted_capabilities(
+            self.dimensions,
             image=self.options["images"],
-            dimensions=self.dimensions,
-            max_batch=self.options["max_batch"],
             input_types=bool(self.query_prefix or self.document_prefix),
         )
         # "{base_url}/v1/embeddings", or "/embeddings" after a base URL ending in /v1.

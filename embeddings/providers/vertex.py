@@ -67,7 +67,6 @@ import numpy as np
 from django.core import checks
 
 from embeddings.providers.base import (
-    Capabilities,
     EmbeddingInput,
     EmbeddingResult,
     ImagePart,
@@ -214,16 +213,13 @@ class VertexProvider(HttpProvider):
         super().__init__(alias, options)
         where = f"EMBEDDING_PROVIDERS[{alias!r}]"
         dimensions = self.options["dimensions"] or DEFAULT_DIMENSIONS
-        max_batch = self.options["max_batch"]
         self.location = str(self.options["location"] or DEFAULT_LOCATION)
         if not re.fullmatch(r"[a-z0-9-]+", self.location):
             raise invalid_option(alias, "location", "a Google Cloud region", self.location)
         if not self.options["base_url"]:
             self.base_url = f"https://{self.location}-aiplatform.googleapis.com"
         self.dimensions = dimensions
-        self.capabilities = Capabilities(
-            text=True, image=True, dimensions=dimensions, max_batch=max_batch
-        )
+        self.capabilities = self.hosted_capabilities(dimensions, input_types=False)
 
         self._static_token = str(
             self.options["access_token"] or os.environ.get("GOOGLE_ACCESS_TOKEN") or ""

@@ -40,7 +40,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from embeddings.providers.base import (
-    Capabilities,
     EmbeddingInput,
     EmbeddingResult,
     ImagePart,
@@ -108,14 +107,7 @@ class VoyageProvider(HttpProvider):
         chosen = self.options["dimensions"] is not None and len(choices) > 1
         self.output_dimension = dimensions if chosen else None
         self.truncation = self.options["truncation"]
-        self.capabilities = Capabilities(
-            text=True,
-            image=True,
-            dimensions=dimensions,
-            max_batch=self.options["max_batch"],
-            interleaved=True,
-            input_types=True,
-        )
+        self.capabilities = self.hosted_capabilities(dimensions, interleaved=True)
 
     def request_for(
         self, inputs: Sequence[EmbeddingInput], *, input_type: InputType

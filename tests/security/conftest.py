@@ -67,6 +67,15 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def png_with_bad_crc(kind: bytes = b"IDAT") -> bytes:
+    """A whole, decodable PNG whose `kind` chunk carries a wrong CRC (damaged in transit)."""
+    data = solid("PNG", size=(40, 30))
+    start = data.index(kind) - 4
+    length = struct.unpack(">I", data[start : start + 4])[0]
+    crc = start + 8 + length
+    return data[:crc] + bytes([data[crc] ^ 0xFF]) + data[crc + 1 :]
+
+
 def png_declaring(width: int, height: int) -> bytes:
     """A PNG whose header declares width x height but which carries a tiny body."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)

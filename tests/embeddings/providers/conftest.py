@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from embeddings.providers import http
+from embeddings.providers.base import InputType
 from embeddings.providers.http import HttpProvider
 
+DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 Handler = Callable[[httpx.Request], httpx.Response]
 Step = httpx.Response | Exception | Handler | None
 

@@ -20,7 +20,6 @@ from PIL import Image
 from embeddings.providers import http
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     TextPart,
     TransientProviderError,
@@ -33,7 +32,7 @@ from embeddings.providers.http import (
     retry_after_seconds,
 )
 from tests.conftest import HOSTED_TEST_PROVIDERS, make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
 
 
 def test_retry_after_in_seconds_or_as_an_http_date() -> None:
@@ -92,7 +91,6 @@ def test_circuit_breaker_opens_fails_fast_and_half_opens(monkeypatch: pytest.Mon
 
 # --- the shared HTTP behaviour, for every hosted vendor ----------------------------------------
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 MUG = [[TextPart("mug")]]
 # Each vendor's documented error body around a message.
 ERROR_BODIES: dict[str, Callable[[int, str], Any]] = {
@@ -246,3 +244,52 @@ def test_the_circuit_opens_fails_fast_and_closes_after_the_cooldown(
     provider.embed(MUG, input_type=DOCUMENT)  # the half-open trial passes
     provider.embed([[TextPart("kettle")]], input_type=DOCUMENT)
     assert len(hosted.vendor.requests) == 4 and not provider.breaker.is_open
+
+
+@pytest.mark.parametrize("hosted", ["jina", "nomic", "voyage"], indirect=True)
+def test_the_api_key_comes_from_the_vendors_environment_variable(
+    hosted: Hosted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = hosted.backend.api_key_env
+    assert env == f"{hosted.name.upper()}_API_KEY"
+    options = {k: v for k, v in hosted.options.items() if k != "api_key"}
+    monkeypatch.setenv(env, "test-key-from-env")
+    hosted.backend(hosted.name, options).embed(MUG, input_type=DOCUMENT)
+    assert hosted.vendor.requests[0].headers["authorization"] == "Bearer test-key-from-env"
+
+    monkeypatch.delenv(env)
+    without = hosted.backend(hosted.name, options)
+    assert [message.id for message in without.check()] == ["embeddings.W030"]
+    with pytest.raises(PermanentProviderError, match=env):
+        without.embed(MUG, input_type=DOCUMENT)
+    assert len(hosted.vendor.requests) == 1
+
+
+# Each fake's answer to a key it does not know, as its vendor words it.
+BAD_KEYS = {
+    "voyage": ("invalid-key-42", "voyage HTTP 401: Provided API key is invalid."),
+    "cohere": ("invalid-key-42", "cohere HTTP 401: invalid api token"),
+    "jina": ("sk-wrong-secret", "jina HTTP 401: [RID: fake0000] Invalid API key"),
+    "nomic": ("nk-wrong-secret", "nomic HTTP 401: Invalid API key"),
+}
+
+
+@pytest.mark.parametrize("hosted", sorted(BAD_KEYS), indirect=True)
+def test_the_fake_vendor_refuses_a_wrong_key_as_its_vendor_does(hosted: Hosted) -> None:
+    key, answer = BAD_KEYS[hosted.name]
+    with pytest.raises(PermanentProviderError) as caught:
+        hosted.provider(api_key=key).embed(MUG, input_type=DOCUMENT)
+    assert answer in str(caught.value) and key not in str(caught.value)
+    assert len(hosted.vendor.requests) == 1
+
+
+def test_the_transport_option_takes_the_fake_by_dotted_path(hosted: Hosted) -> None:
+    options = HOSTED_TEST_PROVIDERS[hosted.name]["OPTIONS"]
+    provider = hosted.backend(hosted.name, options)
+    vectors = provider.embed([[TextPart("mug")]], input_type=QUERY).vectors
+    fake = importlib.import_module(options["transport"].rpartition(".")[0])
+    want = fake.expected_vector(
+        TextPart("mug"), dimensions=provider.capabilities.dimensions, input_type="query"
+    )
+    np.testing.assert_allclose(vectors[0], want, atol=1e-6)
+    assert hosted.vendor.requests == []  # the option's transport, not the installed one

@@ -17,20 +17,17 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
     fuse,
 )
 from embeddings.providers.jina import JinaProvider
-from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
+from tests.embeddings.providers.sample_images import png
 from tests.embeddings.providers.vendors import jina as vendor
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 KEY = "test-key-jina-123"
-Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response] | None
 
 
 @pytest.fixture
@@ -42,14 +39,6 @@ def jina(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeVendor]:
 
 def provider(**options: Any) -> JinaProvider:
     return JinaProvider("jina-test", {"api_key": KEY, **options})
-
-
-def png(size: tuple[int, int] = (48, 32), color: tuple[int, int, int] = (10, 120, 200)) -> bytes:
-    return make_image_bytes("PNG", size=size, color=color)
-
-
-def failure(status: int, message: str = "upstream trouble", **headers: str) -> httpx.Response:
-    return httpx.Response(status, headers=headers, json={"detail": f"[RID: r1] {message}"})
 
 
 def expected(part: TextPart | ImagePart, dims: int = 1024, input_type: str = "document") -> Any:
@@ -159,20 +148,6 @@ def test_invalid_options_are_configuration_errors(options: dict[str, Any]) -> No
         provider(**options)
 
 
-def test_the_api_key_comes_from_the_environment(
-    jina: Callable[..., FakeVendor], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    script = jina()
-    monkeypatch.setenv("JINA_API_KEY", "test-key-from-env")
-    JinaProvider("jina-env", {}).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert script.requests[0].headers["authorization"] == "Bearer test-key-from-env"
-
-    monkeypatch.delenv("JINA_API_KEY")
-    with pytest.raises(PermanentProviderError, match="JINA_API_KEY"):
-        JinaProvider("jina-env", {}).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 1
-
-
 # --- answers -----------------------------------------------------------------------------------
 
 
@@ -241,18 +216,6 @@ def test_the_fake_refuses_what_jina_does_not_document() -> None:
     ):
         response = post(bad)
         assert response.status_code == 400 and response.json()["detail"].startswith("[RID:")
-
-
-# --- errors, retries and the circuit breaker ---------------------------------------------------
-
-
-def test_a_wrong_key_is_refused_by_the_fake_vendor(jina: Callable[..., FakeVendor]) -> None:
-    script = jina()
-    with pytest.raises(PermanentProviderError, match="401.*Invalid API key") as raised:
-        JinaProvider("jina-test", {"api_key": "sk-wrong-secret"}).embed(
-            [[TextPart("a")]], input_type=DOCUMENT
-        )
-    assert len(script.requests) == 1 and "sk-wrong-secret" not in str(raised.value)
 
 
 # --- batching and image limits -----------------------------------------------------------------

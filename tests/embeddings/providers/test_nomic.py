@@ -17,7 +17,6 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
@@ -25,14 +24,13 @@ from embeddings.providers.base import (
 )
 from embeddings.providers.nomic import NomicProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
+from tests.embeddings.providers.sample_images import png
 from tests.embeddings.providers.vendors import nomic as vendor
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 KEY = "test-key-nomic-123"
 TEXT_URL = "https://api-atlas.nomic.ai/v1/embedding/text"
 IMAGE_URL = "https://api-atlas.nomic.ai/v1/embedding/image"
-Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response] | None
 
 
 def form(request: httpx.Request) -> tuple[dict[str, str], list[tuple[str, str, str, bytes]]]:
@@ -66,10 +64,6 @@ def nomic(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeVendor]:
 
 def provider(**options: Any) -> NomicProvider:
     return NomicProvider("nomic-test", {"api_key": KEY, **options})
-
-
-def png(size: tuple[int, int] = (48, 32), color: tuple[int, int, int] = (10, 120, 200)) -> bytes:
-    return make_image_bytes("PNG", size=size, color=color)
 
 
 def failure(status: int, message: str = "upstream trouble", **headers: str) -> httpx.Response:
@@ -213,19 +207,6 @@ def test_invalid_options_are_configuration_errors(options: dict[str, Any]) -> No
         provider(**options)
 
 
-def test_the_api_key_comes_from_the_environment(
-    nomic: Callable[..., FakeVendor], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    script = nomic()
-    monkeypatch.setenv("NOMIC_API_KEY", "test-key-from-env")
-    NomicProvider("nomic-env", {}).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert script.requests[0].headers["authorization"] == "Bearer test-key-from-env"
-    monkeypatch.delenv("NOMIC_API_KEY")
-    with pytest.raises(PermanentProviderError, match="NOMIC_API_KEY"):
-        NomicProvider("nomic-env", {}).embed([[TextPart("a")]], input_type=DOCUMENT)
-    assert len(script.requests) == 1
-
-
 # --- answers -----------------------------------------------------------------------------------
 
 
@@ -300,15 +281,6 @@ def test_the_fake_refuses_what_nomic_does_not_document() -> None:
 
 
 # --- errors, retries and the circuit breaker ---------------------------------------------------
-
-
-def test_a_wrong_key_is_refused_by_the_fake_vendor(nomic: Callable[..., FakeVendor]) -> None:
-    script = nomic()
-    with pytest.raises(PermanentProviderError, match="401.*Invalid API key") as raised:
-        NomicProvider("nomic-test", {"api_key": "nk-wrong-secret"}).embed(
-            [[TextPart("a")]], input_type=DOCUMENT
-        )
-    assert len(script.requests) == 1 and "nk-wrong-secret" not in str(raised.value)
 
 
 def test_a_failed_request_of_a_mixed_batch_retries_only_itself(

@@ -17,7 +17,6 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
@@ -25,10 +24,9 @@ from embeddings.providers.base import (
 )
 from embeddings.providers.openai_compatible import OpenAICompatibleProvider, estimate_tokens
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
 from tests.embeddings.providers.vendors import openai_compatible as fake
 
-DOCUMENT, QUERY = InputType.DOCUMENT, InputType.QUERY
 URL = "http://gateway.test/v1/embeddings"
 
 

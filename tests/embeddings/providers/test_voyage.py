@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ from PIL import Image
 
 from embeddings.providers.base import (
     ImagePart,
-    InputType,
     PermanentProviderError,
     ProviderConfigurationError,
     TextPart,
@@ -24,13 +22,12 @@ from embeddings.providers.base import (
 from embeddings.providers.http import ImageLimits
 from embeddings.providers.voyage import VoyageProvider
 from tests.conftest import make_image_bytes
-from tests.embeddings.providers.conftest import FakeVendor, install_vendor
+from tests.embeddings.providers.conftest import DOCUMENT, QUERY, FakeVendor, install_vendor
+from tests.embeddings.providers.sample_images import data_url, decoded, noise_png
 from tests.embeddings.providers.vendors import voyage as fake
 
 URL = "https://api.voyageai.com/v1/multimodalembeddings"
 KEY = "test-key"
-QUERY, DOCUMENT = InputType.QUERY, InputType.DOCUMENT
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
@@ -42,25 +39,10 @@ def provider(**options: Any) -> VoyageProvider:
     return VoyageProvider("voyage", {"api_key": KEY, **options})
 
 
-def data_url(data: bytes, content_type: str = "image/png") -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
-
-
 def expected(
     parts: list[TextPart | ImagePart], input_type: str | None, dimensions: int = 1024
 ) -> Any:
     return fake.expected_input_vector(parts, dimensions=dimensions, input_type=input_type)
-
-
-def noise_png(width: int, height: int, seed: int = 1) -> bytes:
-    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def decoded(url: str) -> bytes:
-    return base64.b64decode(url.partition(";base64,")[2])
 
 
 # --- what goes over the wire -------------------------------------------------------------------
@@ -204,30 +186,6 @@ def test_declared_limits_are_voyages() -> None:
     assert provider().capabilities.max_batch == 1000
 
 
-def test_the_transport_option_takes_the_fake_by_dotted_path() -> None:
-    voyage_provider = VoyageProvider(
-        "voyage",
-        {"api_key": KEY, "transport": "tests.embeddings.providers.vendors.voyage.transport"},
-    )
-    vectors = voyage_provider.embed([[TextPart("mug")]], input_type=QUERY).vectors
-    np.testing.assert_allclose(vectors[0], expected([TextPart("mug")], "query"), atol=1e-6)
-
-
-def test_the_key_comes_from_voyage_api_key(
-    voyage: FakeVendor, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("VOYAGE_API_KEY", "env-key")
-    VoyageProvider("voyage", {}).embed([[TextPart("mug")]], input_type=QUERY)
-    assert voyage.requests[0].headers["authorization"] == "Bearer env-key"
-
-    monkeypatch.delenv("VOYAGE_API_KEY")
-    without = VoyageProvider("voyage", {})
-    assert [message.id for message in without.check()] == ["embeddings.W030"]
-    with pytest.raises(PermanentProviderError, match="VOYAGE_API_KEY"):
-        without.embed([[TextPart("mug")]], input_type=QUERY)
-    assert len(voyage.requests) == 1
-
-
 # --- reading answers ---------------------------------------------------------------------------
 
 
@@ -295,17 +253,6 @@ def test_usage_adds_up_over_requests(voyage: FakeVendor) -> None:
     usage = provider(max_batch=2).embed(texts, input_type=DOCUMENT).usage
     assert (usage.requests, usage.inputs) == (2, 3)
     assert usage.text_tokens == sum(fake.fake_text_tokens(f"item {i}") for i in range(3))
-
-
-# --- failures ------------------------------------------------------------------------------------
-
-
-def test_the_fake_refuses_a_bad_key_like_voyage(voyage: FakeVendor) -> None:
-    with pytest.raises(PermanentProviderError) as caught:
-        provider(api_key="invalid-key-42").embed([[TextPart("mug")]], input_type=QUERY)
-    assert "HTTP 401: Provided API key is invalid." in str(caught.value)
-    assert "invalid-key-42" not in str(caught.value)
-    assert len(voyage.requests) == 1
 
 
 # --- batches within Voyage's limits -----------------------------------------------------------

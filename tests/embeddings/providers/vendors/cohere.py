@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
-import json
 import math
 import uuid
 from collections.abc import Sequence
@@ -31,6 +29,12 @@ import httpx
 import numpy as np
 
 from embeddings.providers.base import ImagePart, TextPart
+from tests.embeddings.providers.vendors.endpoint import BadRequest, Wording, json_endpoint
+from tests.embeddings.providers.vendors.vectors import (
+    summed_vector,
+    typed_input_vector,
+    typed_part_vector,
+)
 
 PATH = "/v2/embed"
 MODELS = {"embed-v4.0": (1536, (256, 512, 1024, 1536))}
@@ -49,10 +53,6 @@ MAX_REQUEST_IMAGE_BYTES = 20_000_000
 OUR_INPUT_TYPES = {"query": "search_query", "document": "search_document"}
 
 
-class BadRequest(Exception):
-    pass
-
-
 def error(status: int, message: str) -> httpx.Response:
     return httpx.Response(status, json={"id": str(uuid.uuid4()), "message": message})
 
@@ -61,11 +61,8 @@ def fake_text_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-def _seeded_vector(kind: str, content: bytes, dimensions: int, input_type: str) -> Any:
-    digest = hashlib.sha256(f"{input_type}\0{kind}\0".encode() + content).digest()
-    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-    vector = rng.standard_normal(dimensions)
-    return vector / np.linalg.norm(vector)
+def vendor_input_type(input_type: str | None) -> str:
+    return OUR_INPUT_TYPES.get(str(input_type), str(input_type))
 
 
 def expected_vector(
@@ -73,24 +70,16 @@ def expected_vector(
 ) -> np.ndarray:
     """The vector the fake returns for an input of this one part. ``input_type`` is Cohere's
     ("search_query", "search_document", ...) or ours ("query", "document")."""
-    vendor_type = OUR_INPUT_TYPES.get(str(input_type), str(input_type))
-    if isinstance(part, TextPart):
-        vector = _seeded_vector("text", part.text.encode(), dimensions, vendor_type)
-    else:
-        vector = _seeded_vector("image", part.data, dimensions, vendor_type)
-    return np.asarray(vector, dtype=np.float32)
+    return expected_input_vector([part], dimensions=dimensions, input_type=input_type)
 
 
 def expected_input_vector(
     parts: Sequence[TextPart | ImagePart], *, dimensions: int, input_type: str | None
 ) -> np.ndarray:
-    """An interleaved input: the normalised sum of its parts' vectors (weights ignored, as
-    Cohere ignores them)."""
-    total = sum(
-        expected_vector(part, dimensions=dimensions, input_type=input_type).astype(np.float64)
-        for part in parts
+    """An interleaved input: the normalised sum of its parts' vectors."""
+    return typed_input_vector(
+        parts, dimensions=dimensions, input_type=vendor_input_type(input_type)
     )
-    return np.asarray(total / np.linalg.norm(total), dtype=np.float32)
 
 
 def _decode_data_uri(value: Any, where: str) -> tuple[str, bytes]:
@@ -185,14 +174,16 @@ def _embed(body: Any) -> dict[str, Any]:
     images: list[dict[str, Any]] = []
     input_tokens = image_tokens = request_image_bytes = 0
     for where, content in _contents(body):
-        total = np.zeros(dimensions)
+        part_vectors: list[Any] = []
         for position, piece in enumerate(content):
             at = f"{where}.content[{position}]"
             kind = piece.get("type") if isinstance(piece, dict) else None
             if kind == "text" and set(piece) == {"type", "text"} and isinstance(piece["text"], str):
                 texts.append(piece["text"])
                 input_tokens += fake_text_tokens(piece["text"])
-                total += _seeded_vector("text", piece["text"].encode(), dimensions, input_type)
+                part_vectors.append(
+                    typed_part_vector("text", piece["text"].encode(), dimensions, input_type)
+                )
             elif (
                 kind == "image_url"
                 and set(piece) == {"type", "image_url"}
@@ -205,13 +196,13 @@ def _embed(body: Any) -> dict[str, Any]:
                 info = _image_info(data, at)
                 images.append(info)
                 image_tokens += info["width"] * info["height"] // 784
-                total += _seeded_vector("image", data, dimensions, input_type)
+                part_vectors.append(typed_part_vector("image", data, dimensions, input_type))
             else:
                 raise BadRequest(
                     f"invalid request: {at} must be {{type: text, text}} or "
                     "{type: image_url, image_url: {url}}"
                 )
-        vectors.append((total / np.linalg.norm(total)).astype(np.float32))
+        vectors.append(summed_vector(part_vectors))
     if request_image_bytes > MAX_REQUEST_IMAGE_BYTES:
         raise BadRequest("invalid request: the combined size of all images exceeds 20MB")
     embeddings: dict[str, Any] = {}
@@ -235,23 +226,17 @@ def _embed(body: Any) -> dict[str, Any]:
     return answer
 
 
+WORDING = Wording(
+    not_found="{path} not found",
+    not_allowed="method not allowed",
+    bad_key="invalid api token",
+    bad_json="invalid request: the body is not valid JSON",
+)
+
+
 def handler(request: httpx.Request) -> httpx.Response:
     """A minimal in-memory Cohere."""
-    if request.url.path != PATH:
-        return error(404, f"{request.url.path} not found")
-    if request.method != "POST":
-        return error(405, "method not allowed")
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme != "Bearer" or not key or key.startswith("invalid"):
-        return error(401, "invalid api token")
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        return error(400, "invalid request: the body is not valid JSON")
-    try:
-        return httpx.Response(200, json=_embed(body))
-    except BadRequest as exc:
-        return error(400, str(exc))
+    return json_endpoint(request, path=PATH, wording=WORDING, error=error, embed=_embed)
 
 
 def transport() -> httpx.MockTransport:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
 import json
 import math
@@ -33,6 +32,7 @@ from PIL import Image
 from embeddings.providers.base import ImagePart, TextPart
 from embeddings.providers.http import fit_image
 from embeddings.providers.jina import JinaProvider
+from tests.embeddings.providers.vendors.vectors import seeded_vector
 
 VALID_KEY_PREFIX = "test-key"
 MODEL = "jina-clip-v2"
@@ -184,11 +184,7 @@ def image_seed(data: bytes) -> bytes:
 
 
 def vector_for(seed: bytes, dimensions: int, *, normalized: bool) -> np.ndarray:
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed).digest()[:8], "big"))
-    vector = rng.standard_normal(FULL_DIMENSIONS).astype(np.float32)[:dimensions]
-    if normalized:
-        vector = vector / np.linalg.norm(vector)
-    return vector.astype(np.float32)
+    return seeded_vector(seed, dimensions, drawn=FULL_DIMENSIONS, normalized=normalized)
 
 
 def image_tokens(data: bytes) -> int:

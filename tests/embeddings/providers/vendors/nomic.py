@@ -19,7 +19,6 @@ image.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from typing import Any
@@ -31,6 +30,7 @@ from PIL import Image
 from embeddings.providers.base import ImagePart, TextPart
 from embeddings.providers.http import fit_image
 from embeddings.providers.nomic import NomicProvider
+from tests.embeddings.providers.vendors.vectors import seeded_vector
 
 VALID_KEY_PREFIX = "test-key"
 FULL_DIMENSIONS = 768
@@ -217,9 +217,7 @@ def image_seed(data: bytes) -> bytes:
 
 
 def vector_for(seed: bytes, dimensions: int) -> np.ndarray:
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed).digest()[:8], "big"))
-    vector = rng.standard_normal(FULL_DIMENSIONS).astype(np.float32)[:dimensions]
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
+    return seeded_vector(seed, dimensions, drawn=FULL_DIMENSIONS)
 
 
 def invalid(location: list[Any], message: str, kind: str) -> httpx.Response:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 
 import httpx
@@ -32,6 +31,7 @@ import numpy as np
 
 from embeddings.providers.base import ImagePart, TextPart
 from embeddings.providers.http import ImageLimits, fit_image
+from tests.embeddings.providers.vendors.vectors import seeded_vector
 
 # name -> (dimensions, takes images, accepts the `dimensions` field)
 MODELS: dict[str, tuple[int, bool, bool]] = {
@@ -54,10 +54,7 @@ def tokens(text: str) -> int:
 
 
 def _vector(kind: str, content: bytes, dimensions: int) -> np.ndarray:
-    seed = hashlib.sha256(kind.encode() + b":" + content).digest()
-    rng = np.random.default_rng(int.from_bytes(seed[:8], "little") + dimensions)
-    vector = rng.standard_normal(dimensions).astype(np.float32)
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
+    return seeded_vector(kind.encode() + b":" + content, dimensions)
 
 
 def expected_vector(

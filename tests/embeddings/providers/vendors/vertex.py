@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
 import itertools
 import json
@@ -37,6 +36,7 @@ import numpy as np
 from embeddings.providers.base import ImagePart, TextPart
 from embeddings.providers.http import fit_image
 from embeddings.providers.vertex import JWT_BEARER_GRANT, VertexProvider, fit_text
+from tests.embeddings.providers.vendors.vectors import seeded_vector
 
 DIMENSIONS = (128, 256, 512, 1408)
 MODELS = ("multimodalembedding@001", "multimodalembedding")
@@ -66,10 +66,7 @@ def register_service_account(client_email: str, public_key: Any) -> None:
 
 
 def _vector(kind: str, content: bytes, dimensions: int) -> np.ndarray:
-    seed = hashlib.sha256(kind.encode() + b":" + content).digest()
-    rng = np.random.default_rng(int.from_bytes(seed[:8], "little") + dimensions)
-    vector = rng.standard_normal(dimensions).astype(np.float32)
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
+    return seeded_vector(kind.encode() + b":" + content, dimensions)
 
 
 def expected_vector(

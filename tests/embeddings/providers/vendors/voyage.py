@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +28,12 @@ import httpx
 import numpy as np
 
 from embeddings.providers.base import ImagePart, TextPart
+from tests.embeddings.providers.vendors.endpoint import BadRequest, Wording, json_endpoint
+from tests.embeddings.providers.vendors.vectors import (
+    summed_vector,
+    typed_input_vector,
+    typed_part_vector,
+)
 
 PATH = "/v1/multimodalembeddings"
 MODELS = {
@@ -46,10 +50,6 @@ MAX_INPUT_TOKENS = 32_000
 MAX_REQUEST_TOKENS = 320_000
 
 
-class BadRequest(Exception):
-    pass
-
-
 def error(status: int, detail: str) -> httpx.Response:
     return httpx.Response(status, json={"detail": detail})
 
@@ -58,36 +58,20 @@ def fake_text_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-def _seeded_vector(kind: str, content: bytes, dimensions: int, input_type: str | None) -> Any:
-    digest = hashlib.sha256(f"{input_type}\0{kind}\0".encode() + content).digest()
-    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-    vector = rng.standard_normal(dimensions)
-    return vector / np.linalg.norm(vector)
-
-
 def expected_vector(
     part: TextPart | ImagePart, *, dimensions: int, input_type: str | None
 ) -> np.ndarray:
     """The vector the fake returns for an input of this one part. ``input_type`` is Voyage's
     ("query", "document" or None; our InputType values are the same strings)."""
-    input_type = None if input_type is None else str(input_type)
-    if isinstance(part, TextPart):
-        vector = _seeded_vector("text", part.text.encode(), dimensions, input_type)
-    else:
-        vector = _seeded_vector("image", part.data, dimensions, input_type)
-    return np.asarray(vector, dtype=np.float32)
+    return expected_input_vector([part], dimensions=dimensions, input_type=input_type)
 
 
 def expected_input_vector(
     parts: Sequence[TextPart | ImagePart], *, dimensions: int, input_type: str | None
 ) -> np.ndarray:
-    """An interleaved input: the normalised sum of its parts' vectors (weights ignored, as
-    Voyage ignores them)."""
-    total = sum(
-        expected_vector(part, dimensions=dimensions, input_type=input_type).astype(np.float64)
-        for part in parts
-    )
-    return np.asarray(total / np.linalg.norm(total), dtype=np.float32)
+    """An interleaved input: the normalised sum of its parts' vectors."""
+    vendor_type = None if input_type is None else str(input_type)
+    return typed_input_vector(parts, dimensions=dimensions, input_type=vendor_type)
 
 
 def _decode_data_url(value: Any, where: str) -> tuple[str, bytes]:
@@ -166,7 +150,7 @@ def _embed(body: Any) -> dict[str, Any]:
         if not isinstance(content, list) or not content:
             raise BadRequest(f"{where}.content must be a non-empty list")
         input_tokens = 0
-        total = np.zeros(dimensions)
+        part_vectors: list[Any] = []
         for position, piece in enumerate(content):
             at = f"{where}.content[{position}]"
             kind = piece.get("type") if isinstance(piece, dict) else None
@@ -180,7 +164,9 @@ def _embed(body: Any) -> dict[str, Any]:
                 tokens = fake_text_tokens(piece["text"])
                 text_tokens += tokens
                 input_tokens += tokens
-                total += _seeded_vector("text", piece["text"].encode(), dimensions, input_type)
+                part_vectors.append(
+                    typed_part_vector("text", piece["text"].encode(), dimensions, input_type)
+                )
                 continue
             _, data = _decode_data_url(piece["image_base64"], at)
             if len(data) > MAX_IMAGE_BYTES:
@@ -190,11 +176,11 @@ def _embed(body: Any) -> dict[str, Any]:
                 raise BadRequest(f"{at}: the image has more than 16 million pixels")
             image_pixels += pixels
             input_tokens += pixels // PIXELS_PER_TOKEN
-            total += _seeded_vector("image", data, dimensions, input_type)
+            part_vectors.append(typed_part_vector("image", data, dimensions, input_type))
         if input_tokens > MAX_INPUT_TOKENS and not truncation:
             raise BadRequest(f"{where} exceeds the context length of {MAX_INPUT_TOKENS} tokens")
         total_tokens += min(input_tokens, MAX_INPUT_TOKENS)
-        vectors.append((total / np.linalg.norm(total)).astype(np.float32))
+        vectors.append(summed_vector(part_vectors))
     if total_tokens > MAX_REQUEST_TOKENS:
         raise BadRequest(
             f"Request to model '{model}' failed. The max allowed tokens per submitted batch "
@@ -224,23 +210,17 @@ def _embed(body: Any) -> dict[str, Any]:
     }
 
 
+WORDING = Wording(
+    not_found="Not Found",
+    not_allowed="Method Not Allowed",
+    bad_key="Provided API key is invalid.",
+    bad_json="The request body is not valid JSON.",
+)
+
+
 def handler(request: httpx.Request) -> httpx.Response:
     """A minimal in-memory Voyage AI."""
-    if request.url.path != PATH:
-        return error(404, "Not Found")
-    if request.method != "POST":
-        return error(405, "Method Not Allowed")
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme != "Bearer" or not key or key.startswith("invalid"):
-        return error(401, "Provided API key is invalid.")
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        return error(400, "The request body is not valid JSON.")
-    try:
-        return httpx.Response(200, json=_embed(body))
-    except BadRequest as exc:
-        return error(400, str(exc))
+    return json_endpoint(request, path=PATH, wording=WORDING, error=error, embed=_embed)
 
 
 def transport() -> httpx.MockTransport:
