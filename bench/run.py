@@ -416,7 +416,6 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
     from PIL import Image
 
     from catalog import services as catalog_services
-    from catalog.images import image_from_bytes
     from catalog.models import Item
     from embeddings import selectors
     from embeddings.inputs import item_text, source_part
@@ -425,6 +424,7 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
     from embeddings.queue import claim_size
     from embeddings.spaces import space_create
     from searchapp.env import embedding_providers_from_env
+    from searchapp.images import image_from_bytes
 
     say(f"ingest with {n_items} items")
     os.environ["SEARCHAPP_MODEL_DIR"] = str(SHARED_MODELS)

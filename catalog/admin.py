@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from catalog import services
-from catalog.images import ValidatedImage, image_from_file
 from catalog.models import Item, ItemImage
+from searchapp.images import ValidatedImage, image_from_file
 
 
 def _thumbnail(item_image: ItemImage | None, size: int = 64) -> str:

@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from catalog.filters import ItemFilter
-from catalog.images import ValidatedImage, image_from_bytes
 from relevance.models import JudgedQuery
 from search.profiles import UnknownProfile, profile_named
 from search.query import SearchQuery
 from search.service import item_search
 from search.types import SearchMode
+from searchapp.images import ValidatedImage, image_from_bytes
 
 MODES = tuple(mode.value for mode in SearchMode)
 DEFAULT_DEPTH = 100  # enough for recall@100

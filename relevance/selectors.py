@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from embeddings.providers.base import ImagePart
 from relevance.formats import JudgedQueryData
 from relevance.models import JudgedQuery, JudgedSet, Judgement
+from searchapp.images import image_from_bytes
 
 
 def judged_set_get(*, name: str) -> JudgedSet | None:

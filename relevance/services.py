@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from catalog.images import ValidatedImage, image_from_bytes, image_from_data_url
 from catalog.models import Item
 from relevance.formats import JudgedQueryData, JudgedSetFileError, judged_queries_parse
 from relevance.models import JudgedQuery, JudgedSet, Judgement
+from searchapp.images import ValidatedImage, image_from_bytes, image_from_data_url
 
 DEMO_JUDGED_SET_FILE = Path(__file__).resolve().parent / "data" / "demo.jsonl"
 DEMO_JUDGED_SET_NAME = "demo"
@@ -124,6 +124,6 @@ def demo_judged_set_load() -> JudgedSetImportReport | None:
     return judged_set_import(
         name=DEMO_JUDGED_SET_NAME,
         queries=queries,
-        description="Queries written for the demo catalog (catalog/demo.py).",
+        description="Queries written for the demo catalog (catalog/demo/).",
         images_dir=DEMO_JUDGED_SET_FILE.parent,
     )

@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from catalog.filters import ItemFilter
-from catalog.images import ValidatedImage
 from search.types import SearchMode
+from searchapp.images import ValidatedImage
 
 
 class UnknownItem(LookupError):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.static import serve
 
-from catalog.images import ACCEPTED_FORMATS
+from searchapp.images import ACCEPTED_FORMATS
 
 # Uploads are stored under content-derived names with the extension of their sniffed format;
 # nothing else is ever served from the media folder.

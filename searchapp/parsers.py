@@ -21,7 +21,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from catalog.images import megabytes
+from searchapp.images import megabytes
 
 
 class RequestTooLarge(RequestDataTooBig):

@@ -12,13 +12,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import (
+from catalog.models import validate_attributes
+from searchapp.images import (
     ValidatedImage,
     image_from_data_url,
     image_from_file,
     image_from_url,
 )
-from catalog.models import validate_attributes
 
 # "http://...", "ftp://...": a URL to fetch (or refuse), not a data URL.
 _URL_WITH_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -42,7 +42,7 @@ _URL_WITH_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 )
 class ImageInputField(serializers.Field):
     """An image given as a multipart file, a base64 data URL, or a URL fetched now through
-    the guarded fetcher (catalog.images.image_from_url); validated on the way in. Where the
+    the guarded fetcher (searchapp.images.image_from_url); validated on the way in. Where the
     image goes (stored on an item, or only held for one search) is the caller's business."""
 
     default_error_messages = {

@@ -15,6 +15,7 @@ from catalog.api.fields import (
 )
 from catalog.models import Item, ItemImage
 from catalog.selectors import ITEM_ORDERINGS
+from catalog.services import ITEM_FIELDS
 
 PRICE: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
 
@@ -41,13 +42,7 @@ class ItemOutputSerializer(serializers.ModelSerializer[Item]):
         model = Item
         fields = [
             "id",
-            "external_id",
-            "title",
-            "description",
-            "category",
-            "price",
-            "attributes",
-            "is_active",
+            *ITEM_FIELDS,
             "thumbnail_url",
             "images",
             "created_at",

@@ -107,8 +107,15 @@ class ItemListApi(CatalogApi):
     def post(self, request: Request) -> Response:
         serializer = ItemCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.item_create(**serializer.validated_data)
-        return self.item_response(request, item, status.HTTP_201_CREATED)
+        fields = dict(serializer.validated_data)
+        result = services.item_upsert(
+            external_id=fields.pop("external_id"),
+            images=fields.pop("images"),
+            fields=fields,
+            if_exists="refuse",
+        )
+        assert result.item is not None  # noqa: S101 - not a dry run
+        return self.item_response(request, result.item, status.HTTP_201_CREATED)
 
 
 class ItemDetailApi(CatalogApi):
@@ -142,7 +149,8 @@ class ItemDetailApi(CatalogApi):
         serializer.is_valid(raise_exception=True)
         changes: dict[str, Any] = dict(serializer.validated_data)
         changes.pop("images", None)
-        services.item_update(item=item, **changes)
+        external_id = changes.pop("external_id", item.external_id)
+        services.item_upsert(item=item, external_id=external_id, fields=changes)
         return self.item_response(request, item)
 
     @extend_schema(summary="Delete an item and its images", responses={204: None})

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from catalog.demo import demo_items
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.services import item_create
+from searchapp.images import image_from_bytes
 
 CHROMIUM = Path(os.environ.get("SEARCHAPP_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -101,16 +101,9 @@ def demo_catalog(tiny_providers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     pictures = demo_pictures()
+    images = {key: [image_from_bytes(picture)] for key, picture in pictures.items()}
     items = [
-        item_create(
-            external_id=demo.external_id,
-            title=demo.title,
-            description=demo.description,
-            category=demo.category,
-            price=demo.price,
-            attributes=dict(demo.attributes),
-            images=[image_from_bytes(pictures[demo.external_id])],
-        )
+        item_create(external_id=demo.external_id, images=images[demo.external_id], **demo.fields())
         for demo in demo_items()
     ]
     for name, alias in (("clip", "tiny-clip"), ("minilm", "tiny-minilm")):

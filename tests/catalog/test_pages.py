@@ -10,11 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import services
-from catalog.images import image_from_bytes
 from catalog.models import Item, ItemImage
 from embeddings import queue as embedding_queue
 from embeddings import spaces as embedding_spaces
 from embeddings.models import EmbeddingSpace
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,8 +9,8 @@ from django.core.files.storage import default_storage
 
 from catalog import selectors, services
 from catalog.filters import ItemFilter
-from catalog.images import image_from_bytes
 from catalog.models import Item, ItemImage
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,3 +194,67 @@ def test_selectors_filter_and_hide_inactive() -> None:
     inactive = Item.objects.get(external_id="d")
     assert selectors.item_get(item_id=inactive.pk) is None
     assert selectors.item_get(item_id=inactive.pk, include_inactive=True) == inactive
+
+
+def test_upsert_creates_then_updates_then_leaves_an_unchanged_item_alone(settings) -> None:
+    red = image_from_bytes(make_image_bytes(color=(200, 0, 0)))
+    blue = image_from_bytes(make_image_bytes(color=(0, 0, 200)))
+    fields = {"title": " Mug ", "price": Decimal("3.5")}
+    created = services.item_upsert(external_id="u", fields=fields, images=[red, red])
+    assert created.outcome == "created" and created.item is not None
+    assert created.item.title == "Mug" and created.item.images.count() == 1
+    stamp = Item.objects.get().updated_at
+
+    again = services.item_upsert(external_id="u", fields=fields, images=[red])
+    assert (again.outcome, again.images_added) == ("unchanged", 0)
+    assert Item.objects.get().updated_at == stamp
+
+    changed = services.item_upsert(
+        external_id="u", fields={**fields, "price": Decimal("4")}, images=[red, blue]
+    )
+    assert (changed.outcome, changed.images_added) == ("updated", 1)
+    item = Item.objects.get()
+    assert item.price == Decimal("4.00") and item.updated_at > stamp
+    assert [(i.sha256, i.position) for i in item.images.all()] == [
+        (red.sha256, 0),
+        (blue.sha256, 1),
+    ]
+    assert len(stored_files(settings)) == 2
+
+
+def test_upsert_dry_run_checks_everything_and_writes_nothing(settings) -> None:
+    settings.SEARCHAPP_MAX_IMAGES_PER_ITEM = 1
+    red = image_from_bytes(make_image_bytes(color=(200, 0, 0)))
+    blue = image_from_bytes(make_image_bytes(color=(0, 0, 200)))
+    result = services.item_upsert(external_id="d", fields={"title": "D"}, dry_run=True)
+    assert (result.outcome, result.item) == ("created", None)
+    with pytest.raises(ValidationError, match="at most 1 images"):
+        services.item_upsert(
+            external_id="d", fields={"title": "D"}, images=[red, blue], dry_run=True
+        )
+    services.item_upsert(external_id="d", fields={"title": "D"}, images=[red])
+    result = services.item_upsert(external_id="d", fields={"title": "E"}, dry_run=True)
+    assert result.outcome == "updated"
+    assert Item.objects.get().title == "D" and len(stored_files(settings)) == 1
+
+
+def test_upsert_refusing_an_existing_external_id_and_renaming_by_item() -> None:
+    first = services.item_create(external_id="a", title="A")
+    services.item_create(external_id="b", title="B")
+    with pytest.raises(ValidationError, match="already exists"):
+        services.item_upsert(external_id=" a ", fields={"title": "Z"}, if_exists="refuse")
+    with pytest.raises(ValidationError, match="already exists"):
+        services.item_upsert(item=first, external_id="b")
+    renamed = services.item_upsert(item=first, external_id="c", fields={"title": "C"})
+    assert renamed.outcome == "updated"
+    assert sorted(Item.objects.values_list("external_id", "title")) == [("b", "B"), ("c", "C")]
+
+
+def test_upsert_that_breaks_the_image_limit_on_update_stores_nothing(settings) -> None:
+    settings.SEARCHAPP_MAX_IMAGES_PER_ITEM = 1
+    red = image_from_bytes(make_image_bytes(color=(200, 0, 0)))
+    blue = image_from_bytes(make_image_bytes(color=(0, 0, 200)))
+    services.item_upsert(external_id="l", fields={"title": "L"}, images=[red])
+    with pytest.raises(ValidationError, match="at most 1 images"):
+        services.item_upsert(external_id="l", fields={"title": "Changed"}, images=[blue])
+    assert Item.objects.get().title == "L" and len(stored_files(settings)) == 1

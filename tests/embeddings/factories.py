@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from catalog import services as catalog_services
-from catalog.images import image_from_bytes
 from catalog.models import Item
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 
 

@@ -11,7 +11,6 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog import services as catalog_services
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from embeddings import queue, selectors
 from embeddings.inputs import clean_text, item_text
@@ -28,6 +27,7 @@ from embeddings.queue import (
 )
 from embeddings.spaces import space_create, space_delete, space_retire
 from embeddings.store import EmbedReport
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.factories import make_item
 from tests.embeddings.fakes import FakeProvider, fake_vector

@@ -17,7 +17,6 @@ from django.test import override_settings
 
 from catalog import services as catalog_services
 from catalog.filters import ItemFilter
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from embeddings import queue as embedding_queue
 from embeddings import spaces as embedding_spaces
@@ -29,6 +28,7 @@ from search.fuse import FusionMethod, FusionProfile
 from search.query import SearchQuery
 from search.service import item_search
 from search.types import SearchMode
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 

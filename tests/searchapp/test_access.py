@@ -21,11 +21,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog import services
-from catalog.images import image_from_bytes
 from catalog.models import Item, ItemImage
 from embeddings.providers.base import InputType, PermanentProviderError, TextPart
 from embeddings.providers.http import HttpProvider
 from embeddings.providers.voyage import VoyageProvider
+from searchapp.images import image_from_bytes
 from tests.conftest import REPO_ROOT, make_image_bytes
 
 pytestmark = pytest.mark.django_db

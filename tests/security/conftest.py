@@ -147,7 +147,7 @@ def live_space(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Embed
 @pytest.fixture
 def existing_item(live_space: EmbeddingSpace) -> Item:
     """One item already in the catalog, with one image: updates and image adds aim at it."""
-    from catalog.images import image_from_bytes
+    from searchapp.images import image_from_bytes
 
     return catalog_services.item_create(
         external_id="existing",

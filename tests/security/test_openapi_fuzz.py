@@ -18,9 +18,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from catalog.services import item_create
+from searchapp.images import image_from_bytes
 from searchapp.wsgi import application
 from tests.conftest import make_image_bytes
 

@@ -1,51 +1,13 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError
 
 from catalog.importers import FORMATS, ImportFileError, ImportSummary, catalog_import
-
-
-class ProgressBar:
-    """ "\\r[#####.....] 120/201 rows" on a terminal (redrawn at most 10 times a second);
-    elsewhere (logs, pipes) one line per tenth of the rows."""
-
-    WIDTH = 30
-    INTERVAL_S = 0.1
-
-    def __init__(self, out: OutputWrapper) -> None:
-        self.out = out
-        self.interactive = out.isatty()
-        self.drawn_at = 0.0
-        self.tenths = 0
-        self.drawn = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if total <= 0:
-            return
-        if self.interactive:
-            now = time.monotonic()
-            if done < total and now - self.drawn_at < self.INTERVAL_S:
-                return
-            self.drawn_at = now
-            filled = self.WIDTH * done // total
-            bar = "#" * filled + "." * (self.WIDTH - filled)
-            self.out.write(f"\r[{bar}] {done}/{total} rows", ending="")
-            self.out.flush()
-            self.drawn = True
-        else:
-            tenths = 10 * done // total
-            if tenths > self.tenths:
-                self.tenths = tenths
-                self.out.write(f"{done}/{total} rows ({100 * done // total}%)")
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.out.write("")  # end the redrawn line
+from searchapp.progress import Progress
 
 
 def _non_negative(value: str) -> int:
@@ -80,22 +42,17 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Validate; write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        progress = ProgressBar(self.stderr)
-        started = time.monotonic()
-        try:
-            summary = catalog_import(
-                path=options["path"],
-                format=options["format"],
-                images_dir=options["images_dir"],
-                start_at=options["start_at"],
-                dry_run=options["dry_run"],
-                progress=progress,
-            )
-        except ImportFileError as exc:
-            raise CommandError(str(exc)) from exc
-        finally:
-            progress.finish()
-        self.stdout.write(summary_text(summary, seconds=time.monotonic() - started))
+        arguments = {key: options[key] for key in ("path", "format", "images_dir", "start_at")}
+        with Progress(self.stderr, unit="rows") as progress:
+            try:
+                summary = catalog_import(
+                    **arguments,
+                    dry_run=options["dry_run"],
+                    progress=lambda done, total: progress.update(done=done, total=total),
+                )
+            except ImportFileError as exc:
+                raise CommandError(str(exc)) from exc
+        self.stdout.write(summary_text(summary, seconds=progress.elapsed))
 
 
 def summary_text(summary: ImportSummary, *, seconds: float) -> str:

@@ -5,10 +5,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from catalog.demo import demo_items
-from catalog.images import image_from_bytes
 from catalog.models import Item
-from catalog.services import item_create
+from catalog.services import item_upsert
 from relevance.services import demo_judged_set_load
+from searchapp.images import image_from_bytes
 
 
 class Command(BaseCommand):
@@ -20,16 +20,11 @@ class Command(BaseCommand):
         for demo in demo_items():
             if demo.external_id in existing:
                 continue
-            item_create(
-                external_id=demo.external_id,
-                title=demo.title,
-                description=demo.description,
-                category=demo.category,
-                price=demo.price,
-                attributes=dict(demo.attributes),
-                images=[image_from_bytes(demo.picture(), declared_content_type="image/png")],
+            picture = image_from_bytes(demo.picture(), declared_content_type="image/png")
+            result = item_upsert(
+                external_id=demo.external_id, fields=demo.fields(), images=[picture]
             )
-            created += 1
+            created += result.outcome == "created"
         total = Item.objects.count()
         self.stdout.write(f"Demo catalog: {created} items added, {total} items in the catalog.")
         judged = demo_judged_set_load()

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from embeddings import selectors
-from embeddings.management.progress import progress_printer
+from embeddings.management.commands.embed import show_fill
 from embeddings.providers.registry import providers
 from embeddings.spaces import space_create, space_fill, space_replace
+from searchapp.progress import Progress
 
 
 class Command(BaseCommand):
@@ -53,15 +53,14 @@ class Command(BaseCommand):
             f"text={space.embeds_text} images={space.embeds_images}, {space.status}; backfill queued."
         ))  # fmt: skip
         if old is not None:
-            report = space_fill(space=space, progress=progress_printer(space, time.monotonic()))
+            with Progress(self.stderr, label=space.name) as bar:
+                report = space_fill(space=space, progress=lambda _: show_fill(bar, space))
             progress = selectors.space_progress(space=space)
             if progress.pending or report.failed:
                 raise CommandError(
-                    f"\n{space.name}: {progress.failed} items failed, {progress.pending} pending; "
+                    f"{space.name}: {progress.failed} items failed, {progress.pending} pending; "
                     f"{old.name} stays active. Fix the failures (admin or `embed --failed`) and "
                     "activate the new space then."
                 )
             space_replace(old=old, new=space)
-            self.stdout.write(
-                self.style.SUCCESS(f"\n{space.name} is active; {old.name} is retired.")
-            )
+            self.stdout.write(self.style.SUCCESS(f"{space.name} is active; {old.name} is retired."))

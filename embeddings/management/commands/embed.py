@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from embeddings import selectors
-from embeddings.management.progress import progress_printer
+from embeddings.models import EmbeddingSpace
 from embeddings.queue import space_backfill
 from embeddings.spaces import space_fill
+from searchapp.progress import Progress
 
 
 class Command(BaseCommand):
@@ -49,10 +49,17 @@ class Command(BaseCommand):
         self.stdout.write(f"{marked} items marked for {space.name}.")
         if options["queue"]:
             return
-        started = time.monotonic()
-        report = space_fill(space=space, progress=progress_printer(space, started))
+        with Progress(self.stderr, label=space.name) as bar:
+            report = space_fill(space=space, progress=lambda _: show_fill(bar, space))
         progress = selectors.space_progress(space=space)
         self.stdout.write(
-            f"\n{space.name}: {progress.ready} ready, {progress.pending} pending, {progress.failed} failed "
-            f"of {progress.total} items; {report.claimed} embedded here in {time.monotonic() - started:.1f}s."
+            f"{space.name}: {progress.ready} ready, {progress.pending} pending, {progress.failed} failed "
+            f"of {progress.total} items; {report.claimed} embedded here in {bar.elapsed:.1f}s."
         )
+
+
+def show_fill(bar: Progress, space: EmbeddingSpace) -> None:
+    """The space's state after a batch: items done (ready or failed) of the catalog."""
+    state = selectors.space_progress(space=space)
+    status = f"{state.pending} pending, {state.failed} failed"
+    bar.update(done=state.ready + state.failed, total=state.total, status=status)

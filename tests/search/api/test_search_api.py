@@ -15,12 +15,12 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from catalog import services as catalog_services
-from catalog.images import image_from_bytes
 from catalog.models import Item
 from embeddings import queue as embedding_queue
 from embeddings import spaces as embedding_spaces
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.query import query_vector_cache
+from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 from tests.http_servers import LocalServer, redirect, respond

@@ -8,7 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import Image
 
-from catalog.images import image_from_bytes, image_from_data_url, image_from_url, sniff_image_format
+from searchapp.images import (
+    image_from_bytes,
+    image_from_data_url,
+    image_from_url,
+    sniff_image_format,
+)
 from tests.conftest import make_image_bytes
 from tests.http_servers import LocalServer, Sent, repeat, respond, stream
 from tests.security.conftest import png_declaring as png_header_only
