@@ -32,7 +32,7 @@ DEPTH = 100
 MAX_ROUNDS = 4
 # A heavier weight must earn its place: a gain smaller than this (a fraction of one query
 # moving one rank) is noise on a set of tens of queries, and the lighter weight is kept.
-MIN_GAIN = 0.002
+MIN_GAIN = 0.005
 
 
 @dataclass

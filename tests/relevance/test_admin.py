@@ -22,7 +22,7 @@ def test_evaluation_page_shows_the_tables(demo_catalog: int, admin_user_client: 
     assert "Per query: lexical" in page and "Per query: hybrid" in page
     assert 'id="comparison-counts"' in page
     refused = client.get(url, {"modes": ["lexical"], "profiles": "tuned"}).content.decode()
-    assert "no profiles yet" in refused and 'id="summary"' not in refused
+    assert "no search profile &#x27;tuned&#x27;" in refused and 'id="summary"' not in refused
 
 
 def test_import_and_export_in_the_admin(demo_catalog: int, admin_user_client: Any) -> None:

@@ -122,8 +122,9 @@ def test_books_relevance_targets(shared_dir: Path, monkeypatch: pytest.MonkeyPat
         report = profile_fit(prepared=prepared)
         print(report.summary())  # noqa: T201
         assert report.profile.weight("clip") <= 0.1
-        assert report.scores["held-out"]["after"]["nDCG@10"] >= (
-            report.scores["held-out"]["before"]["nDCG@10"]
+        assert (
+            report.scores["held-out"]["after"]["nDCG@10"]
+            >= (report.scores["held-out"]["before"]["nDCG@10"])
         )
         tuned = profile_version_create(
             name="books", method=report.profile.method, weights=report.profile.weights

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from relevance.evaluation import METRICS, judged_set_evaluate, reports_compare
 from relevance.models import JudgedSet
 from relevance.runner import Configuration, ConfigurationError, ranked_external_ids
+from search.profiles import profile_version_create
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +27,15 @@ def test_the_adapter_ranks_by_search_and_applies_the_filters(demo_catalog: int) 
     assert len(ranked_external_ids(exact, Configuration(mode="lexical"), depth=2)) <= 2
 
 
-def test_a_profile_is_refused_until_search_has_profiles(demo_catalog: int) -> None:
-    query = JudgedSet.objects.get(name="demo").queries.first()
+def test_a_profile_is_searched_with_by_name_and_an_unknown_one_refused(demo_catalog: int) -> None:
+    query = JudgedSet.objects.get(name="demo").queries.filter(text__contains=" ").first()
     assert query is not None
-    with pytest.raises(ConfigurationError, match="no profiles yet"):
+    with pytest.raises(ConfigurationError, match="no search profile 'tuned'"):
         ranked_external_ids(query, Configuration(mode="hybrid", profile="tuned"))
+    profile_version_create(name="top-only", min_score_ratio=1.0)  # only the best score
+    everything = ranked_external_ids(query, Configuration(mode="lexical", profile="default"))
+    best = ranked_external_ids(query, Configuration(mode="lexical", profile="top-only@v1"))
+    assert 1 <= len(best) < len(everything) and everything[: len(best)] == best
 
 
 def test_evaluation_per_configuration_kind_and_query(demo_catalog: int) -> None:
@@ -78,7 +83,7 @@ def test_evaluate_command_prints_the_tables(demo_catalog: int) -> None:
         call_command("relevance", "evaluate", "nope", stdout=StringIO())
     with pytest.raises(CommandError, match="--compare needs two configurations"):
         call_command("relevance", "evaluate", "demo", "--compare", stdout=StringIO())
-    with pytest.raises(CommandError, match="no profiles yet"):
+    with pytest.raises(CommandError, match="no search profile 'x'"):
         call_command("relevance", "evaluate", "demo", "--profile", "x", stdout=StringIO())
 
 
