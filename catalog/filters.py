@@ -19,7 +19,9 @@ class ItemFilter:
     categories: tuple[str, ...] = ()
     price_min: Decimal | None = None
     price_max: Decimal | None = None
-    attributes: tuple[tuple[str, str], ...] = ()  # attribute equality, e.g. (("color", "red"),)
+    # Attribute equality, e.g. (("color", "red"), ("color", "blue"), ("size", "L")): values of
+    # one key are alternatives (red or blue), keys must all match (and size L).
+    attributes: tuple[tuple[str, str], ...] = ()
     external_id: str | None = None
     include_inactive: bool = False
     exclude_item_id: int | None = None  # "more like this" leaves the item itself out
@@ -35,6 +37,14 @@ class ItemFilter:
             or self.attributes
             or self.external_id is not None
         )
+
+    def attribute_values(self) -> dict[str, list[str]]:
+        values: dict[str, list[str]] = {}
+        for key, value in self.attributes:
+            values.setdefault(key, [])
+            if value not in values[key]:
+                values[key].append(value)
+        return values
 
     def where_sql(self, alias: str = "i") -> tuple[str, list[Any]]:
         """The filter as a SQL boolean expression over the item table under ``alias``, and its
@@ -54,9 +64,11 @@ class ItemFilter:
         if self.price_max is not None:
             clauses.append(f"{alias}.price <= %s")
             params.append(self.price_max)
-        for key, value in self.attributes:
-            clauses.append(f"{alias}.attributes @> %s::jsonb")
-            params.append(json.dumps({key: value}))
+        for key, values in self.attribute_values().items():
+            clauses.append(
+                "(" + " OR ".join([f"{alias}.attributes @> %s::jsonb"] * len(values)) + ")"
+            )
+            params.extend(json.dumps({key: value}) for value in values)
         if self.external_id is not None:
             clauses.append(f"{alias}.external_id = %s")
             params.append(self.external_id)

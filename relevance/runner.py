@@ -65,6 +65,8 @@ def judged_search_query(judged_query: JudgedQuery, mode: SearchMode, *, k: int) 
         mode=mode,
         item_filter=_filters(judged_query.filters),
         k=k,
+        cutoff=0,  # rankings are measured to depth 100; the relevant set is measured apart
+        facets=False,
     )
 
 

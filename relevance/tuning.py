@@ -20,7 +20,7 @@ from relevance.models import JudgedQuery, JudgedSet
 from relevance.runner import judged_search_query
 from relevance.selectors import judged_queries, judged_query_grades
 from search.fuse import FusionMethod, FusionProfile, lists_fuse
-from search.post import results_page
+from search.post import score_floor, with_pins
 from search.profiles import profile_active
 from search.query import SearchQuery
 from search.service import Retrieval, query_retrieve
@@ -117,10 +117,9 @@ def _prepare(judged: JudgedQuery, grades: dict[str, int], share: float) -> Prepa
 
 
 def _ranking(prepared: Prepared, profile: FusionProfile) -> list[str]:
-    fused = lists_fuse(prepared.retrieval.lists, profile)
-    query = replace(prepared.query, k=DEPTH, page=1)
-    page = results_page(query, profile, fused, pinned=prepared.retrieval.identifiers)
-    return [prepared.external_ids[entry.item_id] for entry in page.entries]
+    fused = score_floor(lists_fuse(prepared.retrieval.lists, profile), profile.min_score_ratio)
+    entries = with_pins(fused, prepared.retrieval.identifiers)[:DEPTH]
+    return [prepared.external_ids[entry.item_id] for entry in entries]
 
 
 def scores_of(prepared: Sequence[Prepared], profile: FusionProfile) -> dict[str, dict[str, float]]:

@@ -74,3 +74,21 @@ class SearchProfile(models.Model):
             min_score_ratio=self.min_score_ratio,
             label=f"{self.name}@v{self.version}",
         )
+
+
+class FacetAttribute(models.Model):
+    """An attribute key shoppers may filter by, shown as a facet with counts per value."""
+
+    key = models.CharField(
+        max_length=255, unique=True, help_text="The attribute's key, e.g. color."
+    )
+    label = models.CharField(
+        max_length=100, blank=True, help_text="Shown to shoppers (default: the key)."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.label or self.key

@@ -28,7 +28,7 @@ from catalog.api.fields import (
 from catalog.filters import ItemFilter
 from catalog.models import storable_text_problem
 from search.query import LEXICAL_NEEDS_TEXT, NOTHING_TO_SEARCH, SearchQuery
-from search.types import SearchMode
+from search.types import SearchMode, SortOrder
 
 # Postgres bigint: the largest id there can be.
 MAX_ID = 2**63 - 1
@@ -76,21 +76,53 @@ class PriceField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1, "maxLength": 500},
+            {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 500},
+             "minItems": 1, "maxItems": 50},
+        ],
+        "description": "one value, or several: any of them matches",
+    }
+)  # fmt: skip
+class AttributeValuesField(serializers.Field):
+    """An attribute's wanted value, or a list of them (any matches). Always a list inside."""
+
+    default_error_messages = {
+        "invalid": "Expected text or a list of texts (any of them matches).",
+        "empty": "Give at least one value.",
+        "too_many": "At most 50 values.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        values = data if isinstance(data, list) else [data]
+        child = StrictCharField(max_length=500)
+        if not values:
+            self.fail("empty")
+        if len(values) > 50:
+            self.fail("too_many")
+        if not all(isinstance(value, str) for value in values):
+            self.fail("invalid")
+        return list(dict.fromkeys(child.run_validation(value) for value in values))
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class SearchFiltersSerializer(StrictInputSerializer):
     category = serializers.ListField(
         child=StrictCharField(max_length=255), required=False, default=list, max_length=50
     )
     price_min = PriceField(required=False, allow_null=True)
     price_max = PriceField(required=False, allow_null=True)
-    attributes = serializers.DictField(
-        child=StrictCharField(max_length=500), required=False, default=dict
-    )
+    attributes = serializers.DictField(child=AttributeValuesField(), required=False, default=dict)
 
     def to_internal_value(self, data: Any) -> Any:
         _refuse_text_numbers(self, data)
         return super().to_internal_value(data)
 
-    def validate_attributes(self, value: dict[str, str]) -> dict[str, str]:
+    def validate_attributes(self, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for name in value:
             problem = storable_text_problem(name, "An attribute name")
             if problem or not name.strip() or len(name) > 255:
@@ -112,9 +144,49 @@ def filter_from_data(data: Mapping[str, Any], *, include_inactive: bool) -> Item
         categories=tuple(c for c in data.get("category", []) if c),
         price_min=data.get("price_min"),
         price_max=data.get("price_max"),
-        attributes=tuple(sorted(data.get("attributes", {}).items())),
+        attributes=tuple(
+            (key, value)
+            for key, values in sorted(data.get("attributes", {}).items())
+            for value in values
+        ),
         include_inactive=include_inactive,
     )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["auto", "off"]},
+            {"type": "number", "minimum": 0, "maximum": 1},
+        ],
+        "description": (
+            "the relevant set: auto (the configured cutoff), off (every result to the search "
+            "depth), or the share of the best score a result needs"
+        ),
+    }
+)
+class CutoffField(serializers.Field):
+    """auto -> None (the configured cutoff), off -> 0 (none), or a share of the best score."""
+
+    default_error_messages = {"invalid": "cutoff is auto, off, or a number from 0 to 1."}
+
+    def to_internal_value(self, data: Any) -> float | None:
+        if data == "auto":
+            return None
+        if data == "off":
+            return 0.0
+        if isinstance(data, bool):
+            self.fail("invalid")
+        try:
+            value = float(data)
+        except (TypeError, ValueError):
+            self.fail("invalid")
+        if not 0 <= value <= 1:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 def _weight(default: float) -> FiniteFloatField:
@@ -147,6 +219,12 @@ class SearchInputSerializer(StrictInputSerializer):
     min_score_ratio = FiniteFloatField(
         required=False, allow_null=True, default=None, min_value=0, max_value=1
     )
+    sort = serializers.ChoiceField(
+        choices=[order.value for order in SortOrder], required=False,
+        default=SortOrder.RELEVANCE.value,
+    )  # fmt: skip
+    cutoff = CutoffField(required=False, default=None)  # None: auto
+    facets = serializers.BooleanField(required=False, default=True)
 
     def to_internal_value(self, data: Any) -> Any:
         _refuse_text_numbers(self, data)
@@ -182,6 +260,9 @@ class SearchInputSerializer(StrictInputSerializer):
             k=data["k"],
             page=data["page"],
             min_score_ratio=data.get("min_score_ratio"),
+            sort=SortOrder(data["sort"]),
+            cutoff=data["cutoff"],
+            facets=data["facets"],
         )
 
     def to_query(self, *, include_inactive: bool = False) -> SearchQuery:
@@ -217,7 +298,7 @@ def params_data(
         )
     data: dict[str, Any] = {}
     filters: dict[str, Any] = {}
-    attributes: dict[str, str] = {}
+    attributes: dict[str, list[str]] = {}
     for key in params:
         values = params.getlist(key) if hasattr(params, "getlist") else params[key]
         if not isinstance(values, list | tuple):
@@ -230,7 +311,7 @@ def params_data(
         elif key in FLAT_FILTER_KEYS:
             filters[key] = values[-1]
         elif key.startswith("attr."):
-            attributes[key.removeprefix("attr.")] = values[-1]
+            attributes[key.removeprefix("attr.")] = list(values)
         elif key == "q":
             data["text"] = values[-1]
         elif key == "filters":

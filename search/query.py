@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from catalog.filters import ItemFilter
-from search.types import SearchMode
+from search.types import SearchMode, SortOrder
 from searchapp.images import ValidatedImage
 
 
@@ -35,6 +35,11 @@ class SearchQuery:
     k: int = 24  # results per page
     page: int = 1
     min_score_ratio: float | None = None  # hide results scoring below this share of the best
+    sort: SortOrder = SortOrder.RELEVANCE
+    # The relevant set: None for the configured cutoff, 0 for none, else the share of the best
+    # score a result needs (semantic and hybrid; lexical results keep every match).
+    cutoff: float | None = None
+    facets: bool = True  # count facets over the relevant set
 
     @property
     def has_semantic_parts(self) -> bool:
@@ -46,6 +51,14 @@ class SearchQuery:
         if self.item_id is None:
             return self.item_filter
         return dataclasses.replace(self.item_filter, exclude_item_id=self.item_id)
+
+    @property
+    def relevance_filter(self) -> ItemFilter:
+        """What the relevant set is retrieved under: the candidates filter without the facet
+        filters (categories, prices, attributes), which then apply to the relevant set."""
+        return dataclasses.replace(
+            self.candidates_filter, categories=(), price_min=None, price_max=None, attributes=()
+        )
 
     def problem(self) -> tuple[str | None, str] | None:
         """Why this query cannot be searched, as (field or None, message), or None."""

@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 
+from catalog.filters import ItemFilter
 from embeddings.index import exact_search_pays, space_nearest
 from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ImagePart, ProviderError
@@ -28,12 +29,13 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def vector_lists(query: SearchQuery, depth: int) -> tuple[list[RankedList], list[Skipped]]:
+def vector_lists(
+    query: SearchQuery, depth: int, item_filter: ItemFilter
+) -> tuple[list[RankedList], list[Skipped]]:
     """One list per active space that can embed a positive part of the query. A space whose
     provider fails is skipped with the reason; the others still answer."""
     lists: list[RankedList] = []
     skipped: list[Skipped] = []
-    item_filter = query.candidates_filter
     exact = exact_search_pays(item_filter=item_filter, depth=depth)
     image = (
         None
@@ -79,9 +81,8 @@ def vector_lists(query: SearchQuery, depth: int) -> tuple[list[RankedList], list
     return lists, skipped
 
 
-def lexical_lists(query: SearchQuery, depth: int) -> list[RankedList]:
+def lexical_lists(query: SearchQuery, depth: int, item_filter: ItemFilter) -> list[RankedList]:
     """BM25 over the items' documents, and the fuzzy title list for misspellings."""
-    item_filter = query.candidates_filter
     return [
         bm25_list(query.text, item_filter, depth, negative_text=query.negative_text),
         trigram_list(query.text, item_filter, depth, negative_text=query.negative_text),

@@ -16,16 +16,27 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from django.conf import settings
+
+from catalog.filters import ItemFilter
 from catalog.models import Item
+from search.facets import facets_count
 from search.fuse import FusionProfile, lists_fuse
 from search.hydrate import page_hydrate
 from search.lexical import did_you_mean, identifier_list
-from search.post import results_page
+from search.post import (
+    entries_sort,
+    filtered_keys,
+    page_of,
+    relevant_set,
+    score_floor,
+    with_pins,
+)
 from search.profiles import profile_active
 from search.query import SearchQuery, UnknownItem
 from search.retrieve import lexical_lists, list_depth, vector_lists
 from search.rewrite import query_rewrite
-from search.types import ListKind, RankedList, SearchMode, SearchResults, Skipped
+from search.types import Fused, ListKind, RankedList, SearchMode, SearchResults, Skipped
 
 NO_SPACE = "no active embedding space could embed this query"
 # Fewer lexical matches than this and a fuzzy title match: suggest a spelling.
@@ -56,18 +67,23 @@ class Retrieval:
     only_identifiers: bool = False
 
 
-def query_retrieve(query: SearchQuery) -> Retrieval:
-    depth = list_depth(query)
+def query_retrieve(
+    query: SearchQuery, item_filter: ItemFilter | None = None, depth: int | None = None
+) -> Retrieval:
+    """Every list of the query under ``item_filter`` (default: the query's own), each
+    ``depth`` deep (default: what the page needs)."""
+    item_filter = item_filter if item_filter is not None else query.candidates_filter
+    depth = depth or list_depth(query)
     identifiers = None
     if query.text:
-        identifiers, whole = identifier_list(query.text, query.candidates_filter)
+        identifiers, whole = identifier_list(query.text, item_filter)
         if whole:
             return Retrieval([], identifiers, [], query.mode, only_identifiers=True)
     lists: list[RankedList] = []
     skipped: list[Skipped] = []
     mode = query.mode
     if mode in (SearchMode.SEMANTIC, SearchMode.HYBRID):
-        semantic, skipped = vector_lists(query, depth)
+        semantic, skipped = vector_lists(query, depth, item_filter)
         lists.extend(semantic)
         if not semantic and query.text:
             mode = SearchMode.LEXICAL
@@ -75,8 +91,68 @@ def query_retrieve(query: SearchQuery) -> Retrieval:
         elif not semantic:
             skipped.append(Skipped("semantic", NO_SPACE))
     if query.text and (mode == SearchMode.LEXICAL or query.mode == SearchMode.HYBRID):
-        lists.extend(lexical_lists(query, depth))
+        lists.extend(lexical_lists(query, depth, item_filter))
     return Retrieval(lists, identifiers, skipped, mode)
+
+
+def cutoff_ratio(query: SearchQuery, retrieval: Retrieval) -> float | None:
+    """The share of the best score the relevant set keeps, or None (every result): lexical
+    results keep their natural set; one space alone is cut on cosine similarity."""
+    semantic = [r for r in retrieval.lists if r.kind == ListKind.SEMANTIC and r.entries]
+    if query.cutoff == 0 or not semantic:
+        return None
+    if query.cutoff is not None:
+        return query.cutoff
+    fused_alone = len([r for r in retrieval.lists if r.entries]) == 1
+    configured = (
+        settings.SEARCHAPP_CUTOFF_SIMILARITY_RATIO
+        if fused_alone
+        else settings.SEARCHAPP_CUTOFF_RATIO
+    )
+    return float(configured) or None  # 0 configures no cutoff
+
+
+@dataclasses.dataclass
+class Ranking:
+    """The post-processed ranking: every result in order (the page is cut from it), the
+    relevant set the facets count, and what was retrieved."""
+
+    entries: list[Fused]
+    relevant: list[Fused]
+    retrieval: Retrieval
+    cutoff: float | None
+
+
+def query_rank(query: SearchQuery, profile: FusionProfile) -> Ranking:
+    """Retrieve, fuse and post-process: the relevant set is retrieved without the facet
+    filters and deep enough to hold every relevant item, then the filters choose from it, so
+    that counts, facets and sorting all speak of the same set. Where the relevant set could
+    not hold every match (a cutoff that cut nothing, lists full to their depth) and filters
+    narrow it, the filtered lists answer instead."""
+    lexical = query.mode == SearchMode.LEXICAL
+    depth = max(
+        list_depth(query),
+        settings.SEARCHAPP_SEARCH_DEPTH if lexical else settings.SEARCHAPP_RELEVANT_DEPTH,
+    )
+    retrieval = query_retrieve(query, query.relevance_filter, depth)
+    fused = score_floor(lists_fuse(retrieval.lists, profile), _floor(query, profile))
+    ratio = cutoff_ratio(query, retrieval)
+    relevant = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
+    keys = filtered_keys([entry.item_id for entry in relevant], query.candidates_filter)
+    entries = [entry for entry in relevant if entry.item_id in keys]
+    full = any(len(ranked.entries) >= depth for ranked in retrieval.lists)
+    narrows = query.candidates_filter != query.relevance_filter
+    if narrows and full and len(relevant) >= len(fused) and len(entries) < depth:
+        retrieval = query_retrieve(query, query.candidates_filter, depth)
+        fused = score_floor(lists_fuse(retrieval.lists, profile), _floor(query, profile))
+        entries = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
+        keys = filtered_keys([entry.item_id for entry in entries], query.candidates_filter)
+        entries = [entry for entry in entries if entry.item_id in keys]
+    return Ranking(entries_sort(entries, keys, query.sort), relevant, retrieval, ratio)
+
+
+def _floor(query: SearchQuery, profile: FusionProfile) -> float | None:
+    return query.min_score_ratio if query.min_score_ratio is not None else profile.min_score_ratio
 
 
 def _suggestion(query: SearchQuery, retrieval: Retrieval) -> str | None:
@@ -100,9 +176,13 @@ def item_search(*, query: SearchQuery, profile: FusionProfile | None = None) -> 
     _check_item(query)
     query = query_rewrite(query)
     profile = profile or profile_active()
-    retrieval = query_retrieve(query)
-    page = results_page(query, profile, lists_fuse(retrieval.lists, profile),
-                        pinned=retrieval.identifiers)  # fmt: skip
+    ranking = query_rank(query, profile)
+    retrieval = ranking.retrieval
+    page = page_of(ranking.entries, page=query.page, k=query.k)
+    facets = None
+    if query.facets:
+        within = [entry.item_id for entry in ranking.relevant]
+        facets = facets_count(item_filter=query.candidates_filter, within=within)
     return SearchResults(
         hits=page_hydrate(page),
         mode=retrieval.mode,
@@ -114,4 +194,7 @@ def item_search(*, query: SearchQuery, profile: FusionProfile | None = None) -> 
         spaces=[r.name for r in retrieval.lists if r.kind == ListKind.SEMANTIC],
         did_you_mean=_suggestion(query, retrieval),
         profile=profile.label,
+        facets=facets,
+        sort=query.sort,
+        cutoff=ranking.cutoff,
     )

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from catalog.models import Item
+
+if TYPE_CHECKING:
+    from search.facets import Facets
 
 
 class SearchMode(enum.StrEnum):
     HYBRID = "hybrid"
     SEMANTIC = "semantic"
     LEXICAL = "lexical"
+
+
+class SortOrder(enum.StrEnum):
+    RELEVANCE = "relevance"
+    PRICE = "price"
+    PRICE_DESC = "-price"
+    NEWEST = "newest"
+    TITLE = "title"
 
 
 class Matched(enum.StrEnum):
@@ -90,6 +102,9 @@ class SearchResults:
     spaces: list[str]  # the spaces that answered
     did_you_mean: str | None = None  # a respelling of the query, when it found little
     profile: str = "default"  # the fusion profile that ranked the results
+    facets: Facets | None = None  # counts over the relevant set
+    sort: SortOrder = SortOrder.RELEVANCE
+    cutoff: float | None = None  # the share of the best score the relevant set kept
 
     @property
     def has_next(self) -> bool:

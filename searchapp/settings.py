@@ -204,6 +204,16 @@ if SEARCHAPP_FUSION_METHOD not in {"rrf", "convex"}:
 SEARCHAPP_FUSION_WEIGHTS = env_floats(
     "SEARCHAPP_FUSION_WEIGHTS", {"lexical": 0.3, "trigram": 0.5}, open_names=True
 )
+# The relevant set (search/post.py): semantic and hybrid results end where relevance ends.
+# A result is kept while its score is at least this share of the best one (fused scores;
+# cosine similarity when one space answers alone), measured on the books judged set; lists
+# are retrieved this deep for it, so counts and facets cover every relevant item.
+SEARCHAPP_CUTOFF_RATIO = env_float("SEARCHAPP_CUTOFF_RATIO", 0.6)
+SEARCHAPP_CUTOFF_SIMILARITY_RATIO = env_float("SEARCHAPP_CUTOFF_SIMILARITY_RATIO", 0.75)
+SEARCHAPP_RELEVANT_DEPTH = env_int("SEARCHAPP_RELEVANT_DEPTH", 200)
+# Price facet bucket edges (comma list, e.g. 10,25,50,100); empty: round edges from the
+# prices of the set counted.
+SEARCHAPP_PRICE_BUCKETS = [float(edge) for edge in env_list("SEARCHAPP_PRICE_BUCKETS", [])]
 # Fuzzy title matching (pg_trgm word similarity) for misspelled queries.
 SEARCHAPP_TRIGRAM_THRESHOLD = env_float("SEARCHAPP_TRIGRAM_THRESHOLD", 0.45)
 

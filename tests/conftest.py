@@ -46,6 +46,14 @@ def _fresh_lexical_statistics() -> Iterator[None]:
     corpus_cache.clear()
 
 
+@pytest.fixture
+def no_cutoff(settings: Any) -> None:
+    """Every ranked result to the search depth: for tests of ranking, fusion and filters
+    (the relevant set has tests of its own, tests/search/api/test_facets_sort_cutoff.py)."""
+    settings.SEARCHAPP_CUTOFF_RATIO = 0
+    settings.SEARCHAPP_CUTOFF_SIMILARITY_RATIO = 0
+
+
 @pytest.fixture(autouse=True)
 def _no_throttling(settings: Any) -> None:
     """Rate limits have tests of their own (tests/searchapp/test_access.py)."""

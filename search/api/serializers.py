@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from catalog.api.serializers import ItemOutputSerializer
 from catalog.models import Item
+from search.facets import AttributeFacet, Facets, FacetValue, PriceBucket
+from search.suggest import CategorySuggestion, Suggestions
 from search.types import SearchHit, SearchResults, Skipped
 
 
@@ -32,6 +34,31 @@ class SkippedSerializer(serializers.Serializer[Skipped]):
     reason = serializers.CharField()
 
 
+class FacetValueSerializer(serializers.Serializer[FacetValue]):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+    selected = serializers.BooleanField()
+
+
+class PriceBucketSerializer(serializers.Serializer[PriceBucket]):
+    min = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    max = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    count = serializers.IntegerField()
+    selected = serializers.BooleanField()
+
+
+class AttributeFacetSerializer(serializers.Serializer[AttributeFacet]):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    values = FacetValueSerializer(many=True)
+
+
+class FacetsSerializer(serializers.Serializer[Facets]):
+    categories = FacetValueSerializer(many=True)
+    prices = PriceBucketSerializer(many=True)
+    attributes = AttributeFacetSerializer(many=True)
+
+
 class SearchOutputSerializer(serializers.Serializer[SearchResults]):
     results = SearchHitSerializer(many=True, source="hits")
     mode = serializers.CharField()
@@ -44,3 +71,20 @@ class SearchOutputSerializer(serializers.Serializer[SearchResults]):
     took_ms = serializers.FloatField()
     did_you_mean = serializers.CharField(allow_null=True)
     profile = serializers.CharField()
+    sort = serializers.CharField()
+    cutoff = serializers.FloatField(
+        allow_null=True, help_text="the share of the best score results kept (null: all)"
+    )
+    facets = FacetsSerializer(allow_null=True)
+
+
+class CategorySuggestionSerializer(serializers.Serializer[CategorySuggestion]):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SuggestionsSerializer(serializers.Serializer[Suggestions]):
+    query = serializers.CharField(help_text="the prefix as it was matched (lower case)")
+    queries = serializers.ListField(child=serializers.CharField())
+    categories = CategorySuggestionSerializer(many=True)
+    items = SearchHitItemSerializer(many=True)

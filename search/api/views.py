@@ -15,10 +15,21 @@ from rest_framework.views import APIView
 
 from catalog.api.fields import QUERY_IGNORED_KEYS, refuse_unknown_keys
 from catalog.api.views import CatalogApi, is_curator
-from search.api.serializers import SearchOutputSerializer
-from search.parse import MAX_ID, SearchInputSerializer, query_from_data, query_from_params
+from search.api.serializers import FacetsSerializer, SearchOutputSerializer, SuggestionsSerializer
+from search.facets import facets_count
+from search.parse import (
+    MAX_ID,
+    SearchFiltersSerializer,
+    SearchInputSerializer,
+    filter_from_data,
+    params_data,
+    query_from_data,
+    query_from_params,
+)
 from search.query import SearchQuery, UnknownItem
 from search.service import item_search
+from search.suggest import MAX_PREFIX, suggestions
+from search.types import SortOrder
 from searchapp.parsers import API_PARSERS
 
 SIMILAR_KEYS = ["k", "page"]
@@ -103,6 +114,14 @@ class SearchApi(APIView):
             ),
             *PAGE_PARAMETERS,
             OpenApiParameter("min_score_ratio", _bounded("number", 0, 1)),
+            OpenApiParameter("sort", str, enum=[order.value for order in SortOrder]),
+            OpenApiParameter(
+                "cutoff", str, description="auto (default), off, or a share of the best score 0-1"
+            ),
+            OpenApiParameter("facets", bool, description="count facets (default true)"),
+            OpenApiParameter(
+                "attr.<name>", str, many=True, description="attribute value (repeat: any of)"
+            ),
         ],
         responses=SearchOutputSerializer,
     )
@@ -127,3 +146,54 @@ class SimilarItemsApi(CatalogApi):
             include_inactive=is_curator(request),
         )
         return _respond(request, query)
+
+
+class FacetsApi(APIView):
+    """Facets without a query: the catalog under the same filters as a search."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Facet counts of the catalog under filters (browse without a query)",
+        parameters=[
+            OpenApiParameter("category", str, many=True),
+            OpenApiParameter("price_min", _bounded("number", 0)),
+            OpenApiParameter("price_max", _bounded("number", 0)),
+            OpenApiParameter("attr.<name>", str, many=True),
+        ],
+        responses=FacetsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        data = params_data(request.query_params, ignored=QUERY_IGNORED_KEYS)
+        unknown = set(data) - {"filters"}
+        if unknown:
+            raise ValidationError({key: ["Not a filter here."] for key in sorted(unknown)})
+        serializer = SearchFiltersSerializer(data=data.get("filters", {}))
+        serializer.is_valid(raise_exception=True)
+        item_filter = filter_from_data(
+            serializer.validated_data, include_inactive=is_curator(request)
+        )
+        return Response(FacetsSerializer(facets_count(item_filter=item_filter)).data)
+
+
+class SuggestApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Suggestions while typing",
+        description=(
+            "Completed queries, matching categories and the top items by title for a prefix "
+            "(at least 2 characters; typo tolerant). Fewer characters answer empty lists."
+        ),
+        parameters=[OpenApiParameter("q", str, required=True, description="what was typed")],
+        responses=SuggestionsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        refuse_unknown_keys(request.query_params, ["q"], ignored=QUERY_IGNORED_KEYS)
+        typed = request.query_params.get("q")
+        if typed is None:
+            raise ValidationError({"q": ["Give q, what was typed."]})
+        if len(typed) > MAX_PREFIX or "\x00" in typed:
+            raise ValidationError({"q": [f"At most {MAX_PREFIX} characters of text."]})
+        found = suggestions(typed)
+        return Response(SuggestionsSerializer(found, context={"request": request}).data)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from catalog.models import Item
 from tests.search.api.test_search_api import catalog  # noqa: F401  (the fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_cutoff")]
 
 QUERIES: list[dict[str, Any]] = [
     {"q": "lamp", "mode": "semantic"},

@@ -32,7 +32,7 @@ from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 from tests.embeddings.fakes import GeometryProvider
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_cutoff")]
 GEOMETRY = "tests.embeddings.fakes.GeometryProvider"
 PROVIDERS = {
     "geo": {"BACKEND": GEOMETRY, "OPTIONS": {"dimensions": 3}},

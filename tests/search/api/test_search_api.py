@@ -26,7 +26,7 @@ from tests.embeddings.fakes import GeometryProvider
 from tests.http_servers import LocalServer, redirect, respond
 from tests.search.test_service import PROVIDERS, at_angle
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_cutoff")]
 URL = "/api/v1/search/"
 IMAGE = make_image_bytes("PNG", color=(5, 6, 7))
 IMAGE_KEY = "image:" + hashlib.sha256(IMAGE).hexdigest()
@@ -316,7 +316,8 @@ def test_more_like_this_of_an_inactive_or_unknown_item_is_the_similar_endpoints_
         ({"category": "Kitchen"}, "category"),
         ({"category": [5]}, "category"),
         ({"attributes": {"color": 5}}, "attributes"),
-        ({"attributes": {"color": ["red"]}}, "attributes"),
+        ({"attributes": {"color": [5]}}, "attributes"),
+        ({"attributes": {"color": []}}, "attributes"),
         ({"price_min": "cheap"}, "price_min"),
         ({"price_min": -1}, "price_min"),
         ({"price_max": True}, "price_max"),
