@@ -56,6 +56,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
     )
     context.set_default_timeout(15_000)
+    violations = watch_policy_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -67,6 +68,20 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context.close()
     # 400 responses are expected (the error state); script errors are not.
     assert [e for e in errors if "status of 400" not in e] == []
+    assert violations == []
+
+
+def watch_policy_violations(context: Any) -> list[str]:
+    """The Content-Security-Policy violations of every page of a browser context, as
+    "directive blocked-URI" lines (the page's `securitypolicyviolation` events; Chromium also
+    logs each one as a console error)."""
+    violations: list[str] = []
+    context.expose_function("reportPolicyViolation", lambda line: violations.append(line))
+    context.add_init_script(
+        """document.addEventListener("securitypolicyviolation", (event) =>
+            window.reportPolicyViolation(`${event.effectiveDirective} ${event.blockedURI}`));"""
+    )
+    return violations
 
 
 @pytest.fixture
