@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,11 @@ def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
         page.evaluate(
             "document.querySelectorAll('img[loading=lazy]').forEach((img) => img.loading = 'eager')"
         )
-        page.wait_for_function("[...document.images].every((img) => img.complete)")
+        # Polled from here: wait_for_function would eval() in the page, which the CSP refuses.
+        deadline = time.monotonic() + 15
+        while not page.evaluate("[...document.images].every((img) => img.complete)"):
+            assert time.monotonic() < deadline, "images still loading after 15 s"
+            page.wait_for_timeout(50)
         page.screenshot(path=path, full_page=True)
         SCREENS_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, SCREENS_DIR / path.name)
