@@ -20,6 +20,7 @@ from django.utils import timezone
 from catalog.images import ValidatedImage
 from catalog.models import Item, ItemImage, storable_text_problem
 from catalog.signals import item_content_changed
+from searchapp.media import remove_empty_folders
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def item_delete(*, item: Item) -> None:
     with transaction.atomic():
         item.delete()
         transaction.on_commit(lambda: _delete_files(names))
+        transaction.on_commit(lambda: remove_empty_folders(names))  # the item's own folder
 
 
 def item_image_add(
