@@ -4,6 +4,7 @@ the TLS library's words (`[Errno 111] Connection refused`)."""
 from __future__ import annotations
 
 import socket
+
 import pytest
 from rest_framework.test import APIClient
 
