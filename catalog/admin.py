@@ -20,7 +20,7 @@ def _thumbnail(item_image: ItemImage | None, size: int = 64) -> str:
     if item_image is None or not item_image.image:
         return "—"
     return format_html(
-        '<img src="{}" alt="" style="width:{}px;height:{}px;object-fit:cover;border-radius:4px">',
+        '<img src="{}" alt="" class="item-thumbnail" width="{}" height="{}">',
         item_image.image.url,
         size,
         size,

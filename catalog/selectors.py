@@ -42,3 +42,8 @@ def item_categories() -> list[str]:
         .values_list("category", flat=True)
         .distinct()
     )
+
+
+def item_is_active(*, item_id: int) -> bool:
+    """One primary-key lookup: whether anyone may see the item (and its images)."""
+    return Item.objects.filter(pk=item_id, is_active=True).exists()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog.models import Item, ItemImage, storable_text_problem
 from catalog.signals import item_content_changed
 from searchapp.images import ValidatedImage
+from searchapp.media import remove_empty_folders
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ def item_delete(*, item: Item) -> None:
     with transaction.atomic():
         item.delete()
         transaction.on_commit(lambda: _delete_files(names))
+        transaction.on_commit(lambda: remove_empty_folders(names))  # the item's own folder
 
 
 def item_image_add(

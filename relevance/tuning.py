@@ -179,9 +179,7 @@ def profile_fit(*, prepared: Sequence[Prepared], before: FusionProfile | None = 
     # Both fusions rank the same under weights scaled alike: the largest weight becomes 1.
     top = max(best[1].weights.values())
     scaled = {name: round(weight / top, 3) for name, weight in best[1].weights.items()}
-    chosen = replace(
-        best[1], weights=scaled, min_score_ratio=before.min_score_ratio, label="tuned"
-    )
+    chosen = replace(best[1], weights=scaled, min_score_ratio=before.min_score_ratio, label="tuned")
     report = TuneReport(
         profile=chosen,
         before=before,

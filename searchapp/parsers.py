@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -53,6 +54,14 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the body is nested too deeply.") from exc
+        except ParseError as exc:
+            # DRF passes on the codec's own words ("'utf-8' codec can't decode byte 0xff").
+            if isinstance(exc.__context__, UnicodeError):
+                raise ParseError(
+                    "JSON parse error - the body is not text in the charset its Content-Type "
+                    "declares (UTF-8 when it declares none); send JSON encoded as UTF-8."
+                ) from exc.__context__
+            raise
         try:
             # "\ud800" escapes decode to lone surrogates: valid JSON, but no text can hold them.
             json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -75,6 +84,25 @@ class FormParser(parsers.FormParser):
 class MultiPartParser(parsers.MultiPartParser):
     """Django's multipart parser already limits form fields and the number of files; files
     are limited by ImageSizeLimitUploadHandler."""
+
+    def parse(
+        self, stream: Any, media_type: Any = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as exc:
+            # Django's messages quote its own checks ("Invalid boundary in multipart: None").
+            cause = exc.__context__
+            if isinstance(cause, MultiPartParserError):
+                problem = (
+                    "its Content-Type needs the boundary parameter that separates the parts"
+                    if "boundary" in str(cause).lower()
+                    else "its parts or their headers are malformed"
+                )
+                raise ParseError(
+                    f"Multipart form parse error - the body is not multipart/form-data: {problem}."
+                ) from cause
+            raise
 
 
 API_PARSERS = [JSONParser, MultiPartParser, FormParser]

@@ -259,7 +259,22 @@ def _fetch(url: str, *, max_bytes: int, accept: str, inspect: Inspect | None) ->
             raise UrlFetchError(f"could not connect within {CONNECT_TIMEOUT:g} seconds.") from exc
         raise UrlFetchError(f"it took longer than the {limit}-second limit.") from exc
     except httpx.HTTPError as exc:
-        raise UrlFetchError(f"the request failed ({exc}).") from exc
+        raise UrlFetchError(f"the request failed: {_failure(exc)}") from exc
+
+
+def _failure(exc: httpx.HTTPError) -> str:
+    """What went wrong, for the person who gave the URL: httpx's own text names the socket
+    error (`[Errno 111] ...`) or the TLS library's internals."""
+    text = str(exc).lower()
+    if "certificate" in text or "hostname" in text or "ssl" in text:
+        return "the host's certificate is not valid for its name or not from a known authority."
+    if "location header" in text:
+        return "the redirect target is not a valid URL."
+    if isinstance(exc, httpx.ConnectError):
+        return "nothing answers at that address and port; check the URL."
+    if isinstance(exc, httpx.TransportError):
+        return "the connection broke off before a complete answer; try again later."
+    return "the host's answer could not be read."
 
 
 def _redirect_target(url: httpx.URL, response: httpx.Response) -> httpx.URL:

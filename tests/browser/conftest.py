@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
     )
     context.set_default_timeout(15_000)
+    violations = watch_policy_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -67,6 +69,20 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context.close()
     # 400 responses are expected (the error state); script errors are not.
     assert [e for e in errors if "status of 400" not in e] == []
+    assert violations == []
+
+
+def watch_policy_violations(context: Any) -> list[str]:
+    """The Content-Security-Policy violations of every page of a browser context, as
+    "directive blocked-URI" lines (the page's `securitypolicyviolation` events; Chromium also
+    logs each one as a console error)."""
+    violations: list[str] = []
+    context.expose_function("reportPolicyViolation", lambda line: violations.append(line))
+    context.add_init_script(
+        """document.addEventListener("securitypolicyviolation", (event) =>
+            window.reportPolicyViolation(`${event.effectiveDirective} ${event.blockedURI}`));"""
+    )
+    return violations
 
 
 @pytest.fixture
@@ -79,7 +95,11 @@ def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
         page.evaluate(
             "document.querySelectorAll('img[loading=lazy]').forEach((img) => img.loading = 'eager')"
         )
-        page.wait_for_function("[...document.images].every((img) => img.complete)")
+        # Polled from here: wait_for_function would eval() in the page, which the CSP refuses.
+        deadline = time.monotonic() + 15
+        while not page.evaluate("[...document.images].every((img) => img.complete)"):
+            assert time.monotonic() < deadline, "images still loading after 15 s"
+            page.wait_for_timeout(50)
         page.screenshot(path=path, full_page=True)
         SCREENS_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, SCREENS_DIR / path.name)

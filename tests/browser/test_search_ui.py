@@ -14,6 +14,8 @@ from catalog.models import Item
 from tests.browser.conftest import demo_pictures
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# Waits by locator: page.wait_for_function would eval() in the page, which the CSP refuses.
+expect = pytest.importorskip("playwright.sync_api", reason="needs playwright").expect
 
 Shoot = Callable[[Any, str], Path]
 SETTLED = "#results[aria-busy='false']"
@@ -83,10 +85,8 @@ def test_browse_then_text_search_updates_results_and_url(
     page.set_viewport_size({"width": 1280, "height": 900})
     # Back returns to the catalog grid, and the form follows the address.
     page.go_back()
-    page.wait_for_function("document.querySelector('#search-q').value === ''")
-    page.wait_for_function(
-        "document.querySelector('#results-count').textContent.startsWith('28 items')"
-    )
+    expect(page.locator("#search-q")).to_have_value("")
+    expect(page.locator("#results-count")).to_have_text(re.compile(r"^28 items"))
 
 
 def test_pick_an_image_shows_preview_and_image_results(
@@ -112,9 +112,7 @@ def test_pick_an_image_shows_preview_and_image_results(
     screenshot(page, "search-image")
     # Paging resubmits the form with the same image.
     page.click("#results-body button[name=page][value='2']")
-    page.wait_for_function(
-        "document.querySelector('#results-count').textContent.includes('showing 25–28')"
-    )
+    expect(page.locator("#results-count")).to_contain_text("showing 25–28")
     assert page.locator("#results-heading").evaluate("h => document.activeElement === h")
     page.click("#image-remove")
     assert page.locator("#image-preview").is_hidden() and page.locator("#image-remove").is_hidden()

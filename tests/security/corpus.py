@@ -4,6 +4,7 @@ half-stored" means and what a refusal must look like, and sample bytes that are 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,24 @@ def stored_state(media_root: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# Words that only make sense inside the server: socket and codec errors, Pillow and its
+# plugins, Django settings, Python exception classes and object addresses. A refusal says
+# what the client can do instead.
+INTERNALS = re.compile(
+    r"errno|\bPIL\b|plugin|settings\.|codec|traceback|object at 0x|\b[A-Z]\w+(Error|Exception)\b",
+    re.IGNORECASE,
+)
+
+
+def assert_no_internals(text: str) -> None:
+    found = INTERNALS.search(text)
+    assert found is None, f"{found.group()!r} in {text[:500]!r}"
+
+
 def assert_refused(response: Any, status: int, field: str | None) -> dict[str, Any]:
     assert response.status_code == status, response.content[:500]
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    assert_no_internals(response.content.decode("utf-8", "replace"))
     body = response.json()
     assert isinstance(body.get("detail"), str) and body["detail"].strip(), body
     if field is not None:

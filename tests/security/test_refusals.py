@@ -242,6 +242,20 @@ REFUSALS: list[Refusal] = [
             detail="JSON parse error"),
     Refusal("json-price-1e400", raw("POST", ITEMS, '{"external_id": "x", "title": "x", "price": 1e400}'),
             field="price"),
+    Refusal("json-not-utf8", raw("POST", ITEMS, b'{"external_id": "x", "title": "caf\xe9"}'),
+            detail="send JSON encoded as UTF-8"),
+    Refusal("json-declared-utf16-without-bom", raw(
+        "POST", ITEMS, b'{"external_id": "x"}', "application/json; charset=utf-16"
+    ), detail="charset"),
+    Refusal("search-json-latin1-bytes", raw("POST", SEARCH, b'{"text": "\xff\xfe"}'),
+            detail="UTF-8", anonymous=True),
+    Refusal("multipart-without-boundary", raw(
+        "POST", ITEMS, b'--zz\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n',
+        "multipart/form-data",
+    ), detail="boundary"),
+    Refusal("search-multipart-without-boundary", raw(
+        "POST", SEARCH, b"--zz\r\n", "multipart/form-data"
+    ), detail="boundary", anonymous=True),
     # --- field values ---
     Refusal("title-with-nul", create_json(title="Lamp\x00; DROP TABLE"), field="title",
             detail="Null characters"),
