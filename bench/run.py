@@ -725,7 +725,7 @@ def lexical_synthetic(n: int) -> tuple[list[str], list[str], float]:
             "(SELECT string_agg(pick.word, ' ') FROM (SELECT w.words[1 + floor(power(random(), 1.5) * w.n)::int] "
             " AS word FROM generate_series(1, 2 + g %% 3)) AS pick), "
             "(SELECT string_agg(pick.word, ' ') FROM (SELECT w.words[1 + floor(power(random(), 1.5) * w.n)::int] "
-            " AS word FROM generate_series(1, 20 + g %% 15)) AS pick), "
+            " AS word FROM generate_series(1, 8 + g %% 8)) AS pick), "
             "(%s::text[])[1 + g %% %s], (g %% 500)::numeric, "
             "jsonb_build_object('sku', 'SK-' || lpad(g::text, 6, '0'), "
             "                   'colour', w.words[1 + g %% 12]), true, now(), now() "
