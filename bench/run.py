@@ -974,9 +974,10 @@ def lexical_report(
         "a first page asks for. The peer is the lexical list before BM25, `ts_rank` over the same "
         "`search_vector` with an any-word tsquery, on the same queries; ratio = latency / the peer's "
         "(above 1: slower). `bm25_list` keeps its corpus statistics for a minute; the row with statistics "
-        "recounted per query is a query whose terms nobody searched for lately. `item_search` is the whole "
-        "lexical mode (identifiers, BM25, fuzzy titles, fusion, page, hydration, did-you-mean) with no "
-        "space active.", "",
+        "recounted per query is a query whose terms nobody searched for lately. `identifier_list` sends no "
+        "SQL for a query where nothing looks like an identifier. `item_search` is the whole lexical mode "
+        "(identifiers, BM25, fuzzy titles, fusion, page, hydration, did-you-mean) with no space active; a "
+        "query that is only an identifier is answered by the identifier list alone.", "",
         "Catalogs: " + "; ".join(
             f"{catalog}: {n} items, loaded in {load_s:.1f} s ({n / load_s:.0f} items/s"
             + (", the catalog importer with covers)" if catalog == "books"
