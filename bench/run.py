@@ -1,7 +1,7 @@
 """`make bench`: searchapp's performance, measured as ratios against peers and limits
 measured in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--sections search,filtered,ingest,api,memory]
+    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--sections search,filtered,ingest,api,lexical]
 
 Sections:
 - search: the project's schema, space and per-space halfvec HNSW index in Postgres at N
@@ -14,9 +14,15 @@ Sections:
 - ingest: items/s through the real Celery pipeline with the ../shared models, against the
   raw ONNX Runtime throughput of the same graph, and a matmul roofline.
 - api: wrk against gunicorn for GET /api/v1/search/?q= (hybrid and lexical), 30 s.
-- memory: peak RSS of a web and a worker process with the models loaded; bytes per vector.
+- memory: peak RSS of a web and a worker process with the models loaded; bytes per vector
+  (measured by the ingest and api sections).
+- lexical: p50/p95 of BM25, fuzzy titles and identifiers, each list alone and the whole
+  lexical `item_search`, against `ts_rank` on the same queries, on the ../shared books and on
+  100k synthetic items (`--lexical-items`), with how long each catalog took to load.
 
-Writes bench/results/<date>-<host>.json, bench/results/latest.json and docs/benchmarks.md.
+Writes bench/results/<date>-<host>.json, bench/results/latest.json and docs/benchmarks.md;
+the rows of the sections a run measures replace those sections' rows in the results files,
+the other sections' rows (and the meta of the run that measured them) are kept.
 It uses its own database (searchapp_bench) on the configured server, never the app's.
 """
 
@@ -622,21 +628,293 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+# --- lexical ---------------------------------------------------------------------------------------------
+
+BOOKS = ROOT.parent / "shared" / "data" / "oscar_books"
+LEXICAL_ITEMS = 100_000
+TS_RANK_PEER = "ts_rank (any-word @@ on the same search_vector)"
+# Synthetic catalog words, most common first: titles and descriptions draw them with a skew
+# towards the front (power(random(), 1.5)): the commonest word is in about 40% of the documents,
+# the rarest in a few percent.
+WORD_TEXT = """
+red blue black white green grey brown pink yellow orange navy purple silver gold
+cotton wool leather linen ceramic glass steel wooden bamboo oak walnut copper brass
+mug cup bowl plate jug teapot kettle lamp chair table desk shelf cabinet sofa cushion
+blanket rug curtain mirror clock vase candle basket bag backpack wallet belt scarf hat
+gloves socks shirt jacket coat dress skirt jeans boots sneakers sandals slippers tent
+bottle flask notebook pencil pen marker stapler folder lantern torch hammock stool
+bench drawer wardrobe pillow duvet towel apron napkin tray spoon fork knife whisk
+grater colander skillet saucepan wok blender toaster grinder scale timer thermos
+striped checked dotted plain woven knitted quilted padded waterproof foldable
+portable adjustable vintage modern rustic classic compact large small tall round
+square oval soft warm light heavy sturdy handmade organic recycled premium everyday
+"""
+WORDS = WORD_TEXT.split()
+SYNTHETIC_CATEGORIES = ("kitchen", "home", "garden", "outdoor", "clothing", "office", "bath")
+
+
+def lexical_queries(words: list[str], identifiers: list[str]) -> dict[str, list[str]]:
+    """About 50 queries by kind: single words (common and rare), two and three words,
+    misspellings (a dropped, doubled or swapped letter) and identifiers."""
+    common, rare = words[:15], words[-15:]
+    single = common[:10] + rare[:5]
+    phrases = [f"{a} {b}" for a, b in zip(common[:8], words[30:38], strict=True)]
+    phrases += [f"{a} {b} {c}" for a, b, c in zip(common[8:15], words[40:47], words[20:27],
+                                                   strict=True)]  # fmt: skip
+
+    def misspelt(word: str, n: int) -> str:
+        cut = 1 + n % max(1, len(word) - 2)
+        if n % 3 == 0:
+            return word[:cut] + word[cut + 1 :]  # dropped
+        if n % 3 == 1:
+            return word[:cut] + word[cut] + word[cut:]  # doubled
+        return word[:cut] + word[cut + 1] + word[cut] + word[cut + 2 :]  # swapped
+
+    long_words = [word for word in words if len(word) >= 6]
+    typos = [misspelt(word, n) for n, word in enumerate(long_words[:10])]
+    typos[-3:] = [f"{typo} {word}" for typo, word in zip(typos[-3:], rare[5:8], strict=True)]
+    return {"single": single, "phrase": phrases, "misspelt": typos, "identifier": identifiers}
+
+
+def lexical_books() -> tuple[list[str], list[str], float] | None:
+    """The ../shared books imported through the catalog importer (timed); their title words
+    by document frequency and ten of their identifiers, some written with hyphens."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import override_settings
+
+    from catalog.importers import catalog_import
+
+    if not BOOKS.is_dir():
+        say(f"lexical: books skipped, {BOOKS} is absent")
+        return None
+    with override_settings(MEDIA_ROOT=Path(settings.DATA_DIR) / "bench-media"):
+        started = time.perf_counter()
+        summary = catalog_import(path=BOOKS, format="oscar-csv")
+        load_s = time.perf_counter() - started
+    say(
+        f"  imported {summary.created} books in {load_s:.1f}s ({len(summary.failures)} failed rows)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_item")
+        cursor.execute(
+            "SELECT w FROM catalog_item, regexp_split_to_table(lower(title), '[^a-z]+') AS w "
+            "WHERE length(w) >= 4 GROUP BY w ORDER BY count(*) DESC, w LIMIT 60"
+        )
+        words = [word for (word,) in cursor.fetchall()]
+        cursor.execute("SELECT external_id FROM catalog_item ORDER BY id LIMIT 10")
+        ids = [external_id for (external_id,) in cursor.fetchall()]
+    # ISBNs as people type them: a few with hyphens or spaces (the same normal form).
+    ids[::3] = [f"{i[:3]}-{i[3]}-{i[4:7]}-{i[7:12]}-{i[12:]}" for i in ids[::3]]
+    ids[1::3] = [f"{i[:3]} {i[3:]}" for i in ids[1::3]]
+    return words, ids, load_s
+
+
+def lexical_synthetic(n: int) -> tuple[list[str], list[str], float]:
+    """n items from the word list in one INSERT ... SELECT (the row trigger builds every
+    document, its lengths and identifiers), timed with the ANALYZE after it."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.42)")
+        cursor.execute(
+            "INSERT INTO catalog_item (external_id, title, description, category, price, attributes, "
+            "is_active, created_at, updated_at) "
+            "SELECT 'lex-' || g, "
+            "(SELECT string_agg(pick.word, ' ') FROM (SELECT w.words[1 + floor(power(random(), 1.5) * w.n)::int] "
+            " AS word FROM generate_series(1, 2 + g %% 3)) AS pick), "
+            "(SELECT string_agg(pick.word, ' ') FROM (SELECT w.words[1 + floor(power(random(), 1.5) * w.n)::int] "
+            " AS word FROM generate_series(1, 8 + g %% 8)) AS pick), "
+            "(%s::text[])[1 + g %% %s], (g %% 500)::numeric, "
+            "jsonb_build_object('sku', 'SK-' || lpad(g::text, 6, '0'), "
+            "                   'colour', w.words[1 + g %% 12]), true, now(), now() "
+            "FROM generate_series(1, %s) AS g, (SELECT %s::text[] AS words, %s AS n) AS w",
+            [list(SYNTHETIC_CATEGORIES), len(SYNTHETIC_CATEGORIES), n, list(WORDS), len(WORDS)],
+        )
+        cursor.execute("ANALYZE catalog_item")
+    load_s = time.perf_counter() - started
+    say(f"  loaded {n} synthetic items in {load_s:.1f}s")
+    ids = [f"lex-{g}" for g in (7, 4242, 99_999)] + [f"SK-{g:06d}" for g in (1, 31_337, 77_777)]
+    ids += [f"sk {g:06d}" for g in (12, 50_000)] + ["LEX 123", "lex-100000"]
+    return list(WORDS), ids, load_s
+
+
+def ts_rank_list(text: str, depth: int) -> list[int]:
+    """The peer: the lexical list before BM25 (the previous search service), ts_rank over the
+    same search_vector with an any-word tsquery from the same configuration, one statement."""
+    from django.db import connection
+
+    from catalog.filters import ItemFilter
+    from catalog.lexical import text_search_config
+
+    where, params = ItemFilter().where_sql("i")
+    sql = (
+        "WITH q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q "  # noqa: S608
+        "FROM unnest(to_tsvector(%s::regconfig, %s))) "
+        f"SELECT i.id, ts_rank(i.search_vector, q.q) AS rank FROM catalog_item i, q "
+        f"WHERE i.search_vector @@ q.q AND {where} ORDER BY rank DESC, i.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [text_search_config(), text, *params, depth])
+        return [item_id for item_id, _ in cursor.fetchall()]
+
+
+def timed_queries(run: Any, queries: list[str], *, before: Any = None) -> dict[str, Any]:
+    """Every query once untimed (warm-up), then every query timed once."""
+    for text in queries:
+        if before is not None:
+            before()
+        run(text)
+    latencies: list[float] = []
+    found = 0
+    for text in queries:
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        answer = run(text)
+        latencies.append(time.perf_counter() - started)
+        found += bool(answer)
+    p50, p95 = percentiles(latencies)
+    return {"p50_ms": p50, "p95_ms": p95, "qps": len(queries) / sum(latencies),
+            "queries": len(queries), "answered": found}  # fmt: skip
+
+
+def lexical_rows(catalog: str, n: int, load_s: float, queries: dict[str, list[str]],
+                 results: list[dict[str, Any]]) -> None:  # fmt: skip
+    from catalog.filters import ItemFilter
+    from search.lexical import bm25_list, corpus_cache, identifier_list, trigram_list
+    from search.query import SearchQuery
+    from search.retrieve import list_depth
+    from search.service import item_search
+    from search.types import SearchMode
+
+    sets = {"all": [text for kind in ("single", "phrase", "misspelt", "identifier")
+                    for text in queries[kind]],
+            "words (not identifiers)": [text for kind in ("single", "phrase", "misspelt")
+                                        for text in queries[kind]],
+            **queries}  # fmt: skip
+    every_item = ItemFilter()
+    depth = list_depth(SearchQuery(text="bench", mode=SearchMode.LEXICAL))
+
+    def bm25(text: str) -> Any:
+        return bm25_list(text, every_item, depth).entries
+
+    # (row name, query set, one query, before each query): every set has its ts_rank peer.
+    runs: list[tuple[str, str, Any, Any]] = [
+        *(("ts_rank", key, lambda t: ts_rank_list(t, depth), None) for key in sets),
+        ("bm25_list", "all", bm25, None),
+        ("bm25_list", "all", bm25, corpus_cache.clear),
+        *(("bm25_list", key, bm25, None) for key in ("single", "phrase", "misspelt")),
+        ("trigram_list", "all", lambda t: trigram_list(t, every_item, depth).entries, None),
+        ("trigram_list", "misspelt", lambda t: trigram_list(t, every_item, depth).entries, None),
+        *(("identifier_list", key, lambda t: identifier_list(t, every_item)[0].entries, None)
+          for key in ("identifier", "words (not identifiers)")),
+        ("item_search", "all",
+         lambda t: item_search(query=SearchQuery(text=t, mode=SearchMode.LEXICAL)).hits, None),
+    ]  # fmt: skip
+    peers: dict[str, dict[str, Any]] = {}
+    for name, key, run, before in runs:
+        timing = timed_queries(run, sets[key], before=before)
+        peer = peers.get(key) if name != "ts_rank" else None
+        if name == "ts_rank":
+            peers[key] = timing
+        results.append(measurement(
+            f"lexical-{name}", n=n,
+            params={"catalog": catalog, "queries": key, "depth": depth,
+                    **({"corpus_statistics": "recounted per query"} if before else {})},
+            qps=timing["qps"], p50_ms=timing["p50_ms"], p95_ms=timing["p95_ms"],
+            peer=None if peer is None else TS_RANK_PEER,
+            ratio=None if peer is None else timing["p50_ms"] / peer["p50_ms"],
+            ratio_p95=None if peer is None else timing["p95_ms"] / peer["p95_ms"],
+            ratio_note=None if peer is None else "latency / the peer's on the same queries (above 1: slower)",
+            load_s=load_s, query_count=timing["queries"], answered=timing["answered"],
+        ))  # fmt: skip
+        say(f"  {catalog} {name} ({key}{', stats recounted' if before else ''}): p50 {timing['p50_ms']:.2f} ms, p95 {timing['p95_ms']:.2f} ms"
+            + ("" if peer is None else f", x{timing['p50_ms'] / peer['p50_ms']:.2f} of ts_rank"))  # fmt: skip
+
+
+def section_lexical(results: list[dict[str, Any]], n: int) -> None:
+    """What the lexical lists cost: BM25, fuzzy titles and identifiers against ts_rank, each
+    list alone and the whole lexical search, on the books and on n synthetic items. No space
+    is active, so item_search answers in lexical mode only."""
+    from django.db import connection
+
+    from search.lexical import corpus_cache
+
+    def empty() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE catalog_item, embeddings_embedding, embeddings_itemembeddingstate, "
+                           "embeddings_embeddingspace CASCADE")  # fmt: skip
+        corpus_cache.clear()
+
+    say("lexical")
+    empty()
+    books = lexical_books()
+    if books is not None:
+        words, ids, load_s = books
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM catalog_item")
+            count = int(cursor.fetchone()[0])
+        lexical_rows("books", count, load_s, lexical_queries(words, ids), results)
+    empty()
+    words, ids, load_s = lexical_synthetic(n)
+    lexical_rows("synthetic", n, load_s, lexical_queries(words, ids), results)
+
+
 # --- report ----------------------------------------------------------------------------------------------
+
+
+# The section each row belongs to: a run of some sections replaces those sections' rows in the
+# results files and keeps the others' (with the meta of the run that measured them).
+ROW_SECTIONS = {
+    "pg-hnsw": "search", "pg-exact": "search", "numpy-exact": "search", "seed-inmemory": "search",
+    "faiss-hnsw": "search", "bytes-per-vector": "search", "pg-hnsw-filtered": "filtered",
+    "ingest-pipeline": "ingest", "memory-worker-process": "ingest", "api-search": "api",
+    "memory-web-process": "api",
+}  # fmt: skip
+
+
+def row_section(row: dict[str, Any]) -> str:
+    return "lexical" if row["name"].startswith("lexical-") else ROW_SECTIONS.get(row["name"], "")
+
+
+def merged(path: Path, results: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    """This run's rows and meta over what `path` holds: the rows of the sections this run
+    measured are replaced, the others kept, each run's meta kept while it has rows."""
+    ran = set(meta["sections"])
+    previous = (
+        json.loads(path.read_text()) if path.is_file() else {"meta": None, "measurements": []}
+    )
+    kept = [row for row in previous["measurements"] if row_section(row) not in ran]
+    runs = []
+    if previous["meta"] is not None:
+        for run in previous["meta"].get("runs") or [previous["meta"]]:
+            left = sorted(set(run["sections"]) - ran)
+            if left:
+                runs.append(
+                    {key: value for key, value in run.items() if key != "runs"} | {"sections": left}
+                )
+    return {"meta": {**meta, "runs": [*runs, meta]}, "measurements": kept + results}
 
 
 def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    document = {"meta": meta, "measurements": results}
     name = f"{datetime.now(UTC):%Y-%m-%d}-{socket.gethostname()}.json"
     for path in (out_dir / name, out_dir / "latest.json"):
+        document = merged(path, results, meta)
         path.write_text(json.dumps(document, indent=1, default=float))
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
+    results = document["measurements"]
+    made = "; ".join(
+        f"{', '.join(run['sections'])}: {run['date']} on `{run['host']}` ({run['cpus']} CPUs, {run['platform']})"
+        for run in document["meta"]["runs"]
+    )
     lines = [
         "# Benchmarks", "",
-        f"Made by `make bench` on {meta['date']} on `{meta['host']}` ({meta['cpus']} CPUs, {meta['platform']}). "
+        f"Made by `make bench` ({made}). "
         "Every ratio compares two figures measured in the same run. Raw data: `bench/results/latest.json`.", "",
         "Ratios: for a peer row, the project's QPS divided by the peer's (above 1: the project is faster); "
         "for ingest rows, pipeline throughput divided by raw ONNX Runtime throughput.", "",
@@ -652,6 +930,8 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
         return str(value)
 
     for row in results:
+        if row_section(row) == "lexical":
+            continue
         params = ", ".join(f"{k}={v}" for k, v in (row.get("params") or {}).items())
         lines.append(
             f"| {row['name']} | {fmt(row['n'])} | {params} | {fmt(row['recall_at_10'], 3)} | {fmt(row['qps'])} | "
@@ -666,8 +946,58 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
         for row in extras:
             detail = {k: v for k, v in row.items() if v is not None and k not in {"name"}}
             lines.append(f"- `{row['name']}`: {json.dumps(detail, default=float)}")
+    lines += lexical_report(results, document["meta"]["runs"], fmt)
     (docs / "benchmarks.md").write_text("\n".join(lines) + "\n")
     return out_dir / "latest.json"
+
+
+def lexical_report(
+    results: list[dict[str, Any]], runs: list[dict[str, Any]], fmt: Any
+) -> list[str]:
+    rows = [row for row in results if row_section(row) == "lexical"]
+    if not rows:
+        return []
+    run = next(run for run in runs if "lexical" in run["sections"])
+    busy = (
+        f"Other processes were running (load average {run['load_average'][0]:.1f} at the start, "
+        f"{run['load_average_end'][0]:.1f} at the end, on {run['cpus']} cores), so the absolute numbers "
+        "are high and the ratios, measured side by side, are the better guide."
+        if max(run["load_average"][0], run["load_average_end"][0]) > 0.5 * run["cpus"]
+        else "Nothing else was running."
+    )
+    loads = {row["params"]["catalog"]: (row["n"], row["load_s"]) for row in rows}
+    lines = [
+        "", "## Lexical search", "",
+        f"`bench/run.py --sections lexical`, {run['date']} on `{run['host']}` ({run['cpus']} CPUs). {busy} "
+        "About 50 queries per catalog (single common and rare words, two and three words, misspellings, "
+        "identifiers), each run once untimed, then once timed, on one connection; lists ask for the depth "
+        "a first page asks for. The peer is the lexical list before BM25, `ts_rank` over the same "
+        "`search_vector` with an any-word tsquery, on the same queries; ratio = latency / the peer's "
+        "(above 1: slower). `bm25_list` keeps its corpus statistics for a minute; the row with statistics "
+        "recounted per query is a query whose terms nobody searched for lately. `identifier_list` sends no "
+        "SQL for a query where nothing looks like an identifier. `item_search` is the whole lexical mode "
+        "(identifiers, BM25, fuzzy titles, fusion, page, hydration, did-you-mean) with no space active; a "
+        "query that is only an identifier is answered by the identifier list alone.", "",
+        "Catalogs: " + "; ".join(
+            f"{catalog}: {n} items, loaded in {load_s:.1f} s ({n / load_s:.0f} items/s"
+            + (", the catalog importer with covers)" if catalog == "books"
+               else ", one INSERT ... SELECT through the row trigger, with ANALYZE)")
+            for catalog, (n, load_s) in loads.items()
+        ) + ".", "",
+        "| catalog | n | list | queries | p50 ms | p95 ms | QPS | ratio p50 | ratio p95 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for row in rows:
+        params = row["params"]
+        queries = params["queries"] + (
+            ", statistics recounted" if "corpus_statistics" in params else ""
+        )
+        lines.append(
+            f"| {params['catalog']} | {row['n']} | {row['name'].removeprefix('lexical-')} | {queries} "
+            f"({row['query_count']}) | {fmt(row['p50_ms'], 2)} | {fmt(row['p95_ms'], 2)} | {fmt(row['qps'])} | "
+            f"{fmt(row['ratio'], 2)} | {fmt(row.get('ratio_p95'), 2)} |"
+        )
+    return lines
 
 
 def main() -> int:
@@ -676,13 +1006,15 @@ def main() -> int:
     )
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--sections", default="search,filtered,ingest,api")
+    parser.add_argument("--sections", default="search,filtered,ingest,api,lexical")
+    parser.add_argument("--lexical-items", type=int, default=LEXICAL_ITEMS)
     parser.add_argument("--ingest-items", type=int, default=1024)
     parser.add_argument("--api-seconds", type=int, default=30)
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     setup_django()
     results: list[dict[str, Any]] = []
+    load_average = os.getloadavg()
     started = time.perf_counter()
     for n in [int(size) for size in args.sizes.split(",") if size]:
         if sections & {"search", "filtered"}:
@@ -696,11 +1028,14 @@ def main() -> int:
         section_ingest(results, args.ingest_items)
     if "api" in sections:
         section_api(results, args.api_seconds)
+    if "lexical" in sections:  # last: it empties the catalog the api section searched
+        section_lexical(results, args.lexical_items)
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "host": socket.gethostname(),
         "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
         "sizes": args.sizes, "queries": args.queries, "sections": sorted(sections),
         "total_s": round(time.perf_counter() - started, 1),
+        "load_average": load_average, "load_average_end": os.getloadavg(),
         "median_note": "latencies are per query on one connection; QPS = queries / summed latency",
     }  # fmt: skip
     path = write_report(results, meta)
