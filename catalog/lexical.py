@@ -7,6 +7,8 @@ every path that writes items (admin, API, import, a bulk UPDATE) keeps it right:
   and accents and works for any language; any configuration the server has);
 - ``lexical_lengths``: how many tokens each of those four fields has, for BM25's document
   length (the field weights are the query's business, so they are not baked in);
+- ``lexical_terms``: each lexeme's occurrences per field, ``{"python": [2, 0, 0, 5]}``, so
+  that BM25 reads a term's frequency by key instead of unnesting the whole document;
 - ``identifiers``: the external id and the values of identifier attributes
   (``SEARCHAPP_IDENTIFIER_ATTRIBUTES``: sku, isbn, ean, gtin, mpn), normalised by
   `identifier_normal_form`, for exact identifier lookups.
@@ -77,6 +79,15 @@ BEGIN
         SELECT (SELECT count(*) FROM unnest(f) AS u, unnest(u.positions) AS p)::int
         FROM unnest(fields) WITH ORDINALITY AS t(f, n) ORDER BY n
     );
+    NEW.lexical_terms := coalesce((
+        SELECT jsonb_object_agg(lexeme, counts) FROM (
+            SELECT u.lexeme, jsonb_build_array(
+                count(*) FILTER (WHERE w = 'A'), count(*) FILTER (WHERE w = 'B'),
+                count(*) FILTER (WHERE w = 'C'), count(*) FILTER (WHERE w = 'D')) AS counts
+            FROM unnest(NEW.search_vector) AS u, unnest(u.weights) AS w
+            GROUP BY u.lexeme
+        ) AS per_term
+    ), '{{}}'::jsonb);
     NEW.identifiers := ARRAY(
         SELECT DISTINCT regexp_replace(lower(v), {_quoted(IDENTIFIER_NOISE)}, '', 'g')
         FROM (

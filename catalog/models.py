@@ -89,6 +89,7 @@ class Item(models.Model):
     # Kept by PostgreSQL on every write (catalog/lexical.py): never set from Python.
     search_vector = SearchVectorField(null=True, editable=False)
     lexical_lengths = ArrayField(models.IntegerField(), default=list, editable=False)
+    lexical_terms = models.JSONField(default=dict, editable=False)
     identifiers = ArrayField(models.TextField(), default=list, editable=False)
 
     class Meta:

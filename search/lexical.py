@@ -10,7 +10,8 @@ description (``SEARCHAPP_BM25_FIELD_WEIGHTS``), then
     idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
 
 Candidates are the items whose document has any query term (the GIN index over the
-tsvector); per-field token counts are kept on write (catalog/lexical.py); the corpus numbers
+tsvector); per-field token counts and each term's per-field frequency are kept on write
+(catalog/lexical.py), so a candidate costs a key lookup per query term; the corpus numbers
 (N, average length, document frequencies) are counted over active items and cached for a
 minute, which is what they need to be: statistics, not exact counts."""
 
@@ -145,25 +146,20 @@ def bm25_list(
     )
     sql = f"""
         WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)),
-        candidates AS (
-            SELECT i.id, i.search_vector, {length} AS doclen
-            FROM catalog_item i
-            WHERE i.search_vector @@ {ANY_TERM} AND {where}
-        ),
         frequencies AS (
-            SELECT c.id, c.doclen, q.idf,
-                   (SELECT sum(CASE w WHEN 'A' THEN %s WHEN 'B' THEN %s WHEN 'C' THEN %s
-                                      ELSE %s END)
-                    FROM unnest(u.weights) AS w) AS tf
-            FROM candidates c
-            CROSS JOIN LATERAL unnest(c.search_vector) AS u
-            JOIN q ON q.lexeme = u.lexeme
+            SELECT i.id, {length} AS doclen, q.idf, (
+                (i.lexical_terms -> q.lexeme ->> 0)::float8 * %s
+                + (i.lexical_terms -> q.lexeme ->> 1)::float8 * %s
+                + (i.lexical_terms -> q.lexeme ->> 2)::float8 * %s
+                + (i.lexical_terms -> q.lexeme ->> 3)::float8 * %s) AS tf
+            FROM catalog_item i JOIN q ON i.lexical_terms ? q.lexeme
+            WHERE i.search_vector @@ {ANY_TERM} AND {where}
         )
         SELECT id, sum(idf * tf * (%s + 1) / (tf + %s * (1 - %s + %s * doclen / %s))) AS score
         FROM frequencies GROUP BY id ORDER BY score DESC, id LIMIT %s
     """  # noqa: S608  (only the filter's SQL, built from literals, is formatted in)
     arguments = [
-        terms, idfs, wa, wb, wc, wd, terms, *params, wa, wb, wc, wd,
+        terms, idfs, wa, wb, wc, wd, wa, wb, wc, wd, terms, *params,
         k1, k1, b, b, max(average, 1e-9), depth,
     ]  # fmt: skip
     with connection.cursor() as cursor:

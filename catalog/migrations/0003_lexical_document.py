@@ -1,7 +1,8 @@
 """Each item's lexical document becomes a trigger-kept column (catalog/lexical.py): BM25
 field lengths, normalised identifiers, the text search configuration from settings; pg_trgm
 indexes titles for misspelled queries; `simple_unaccent` is a text search configuration
-for any language (case and accents folded, no stemming)."""
+for any language (case and accents folded, no stemming). The trigger that fills the new
+columns is installed by 0004, once they all exist."""
 
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
@@ -19,17 +20,6 @@ DO $$ BEGIN
     END IF;
 END $$;
 """
-
-
-def install_lexical(apps, schema_editor):
-    from catalog.lexical import lexical_apply
-
-    lexical_apply(force=True)
-
-
-def remove_lexical(apps, schema_editor):
-    schema_editor.execute("DROP TRIGGER IF EXISTS catalog_item_lexical_trigger ON catalog_item")
-    schema_editor.execute("DROP FUNCTION IF EXISTS catalog_item_lexical()")
 
 
 class Migration(migrations.Migration):
@@ -64,7 +54,6 @@ class Migration(migrations.Migration):
                 base_field=models.IntegerField(), default=list, editable=False, size=None
             ),
         ),
-        migrations.RunPython(install_lexical, remove_lexical),
         migrations.AddIndex(
             model_name="item",
             index=django.contrib.postgres.indexes.GinIndex(
