@@ -46,7 +46,9 @@ class GatewayError(Exception):
 
     def openai_body(self) -> dict[str, object]:
         _, type_, code = self.kind.value
-        return {"error": {"message": self.message, "type": type_, "param": self.param, "code": code}}
+        return {
+            "error": {"message": self.message, "type": type_, "param": self.param, "code": code}
+        }
 
     def voyage_body(self) -> dict[str, object]:
         return {"detail": self.message}

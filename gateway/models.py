@@ -10,7 +10,9 @@ class GatewayKey(models.Model):
     when it is created (keys are 256 random bits, so a fast hash is as good as a slow one)."""
 
     name = models.CharField(max_length=100, help_text="Who uses this key (an application).")
-    prefix = models.CharField(max_length=16, editable=False, help_text="The key's first characters.")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="The key's first characters."
+    )
     key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
     is_active = models.BooleanField(default=True)
     requests_per_minute = models.PositiveIntegerField(
@@ -47,7 +49,9 @@ class GatewayUsage(models.Model):
     class Meta:
         ordering = ["-day", "alias"]
         constraints = [
-            models.UniqueConstraint(fields=["key", "alias", "day"], name="gateway_usage_key_alias_day")
+            models.UniqueConstraint(
+                fields=["key", "alias", "day"], name="gateway_usage_key_alias_day"
+            )
         ]
         verbose_name_plural = "gateway usage"
 

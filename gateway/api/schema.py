@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
@@ -65,61 +65,79 @@ OPENAI_ERRORS = _errors(OPENAI_ERROR, ERROR_DESCRIPTIONS)
 VOYAGE_ERRORS = _errors(VOYAGE_ERROR, {c: t for c, t in ERROR_DESCRIPTIONS.items() if c != 404}
                         | {404: "The gateway is switched off."})  # fmt: skip
 
-VECTOR = PolymorphicProxySerializer(
-    component_name="EmbeddingVector",
-    serializers=[
-        serializers.ListField(child=serializers.FloatField()),
-        serializers.CharField(help_text="base64 of little-endian float32"),
-    ],
-    resource_type_field_name=None,
-)
+
+@extend_schema_field(
+    {"oneOf": [{"type": "array", "items": {"type": "number"}},
+               {"type": "string", "description": "base64 of little-endian float32"}]}
+)  # fmt: skip
+class VectorField(serializers.Field):
+    """A vector: JSON numbers, or base64 with the base64 encoding."""
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string"},
+               {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2048}],
+     "description": "Texts; for image models also data:image/...;base64 URLs or raw base64."}
+)  # fmt: skip
+class OpenAIInputField(serializers.Field):
+    """A string or an array of strings."""
 
 
 class OpenAIEmbeddingsRequest(serializers.Serializer[Any]):
-    input = PolymorphicProxySerializer(
-        component_name="OpenAIInput",
-        serializers=[
-            serializers.CharField(),
-            serializers.ListField(child=serializers.CharField(), min_length=1, max_length=2048),
-        ],
-        resource_type_field_name=None,
-        help_text="Texts; for image models also data:image/...;base64 URLs or raw base64.",
-    )
+    input = OpenAIInputField()
     model = serializers.CharField(help_text="A served model (GET models).")
     encoding_format = serializers.ChoiceField(["float", "base64"], required=False)
     dimensions = serializers.IntegerField(min_value=1, required=False)
     user = serializers.CharField(required=False)
 
 
-class OpenAIEmbeddingsResponse(serializers.Serializer[Any]):
-    object = serializers.CharField()
-    data = inline_serializer(
-        "OpenAIEmbedding",
-        {"object": serializers.CharField(), "index": serializers.IntegerField(), "embedding": VECTOR},
-        many=True,
-    )
-    model = serializers.CharField()
-    usage = inline_serializer(
-        "OpenAIUsage",
-        {"prompt_tokens": serializers.IntegerField(), "total_tokens": serializers.IntegerField()},
-    )
-
-
-class OpenAIModelList(serializers.Serializer[Any]):
-    object = serializers.CharField()
-    data = inline_serializer(
-        "GatewayModel",
+def _response(name: str, row: dict[str, Any], usage: list[str]) -> Any:
+    """A list answer: {"object": "list", "data": [rows], "model", "usage": {...}}."""
+    return inline_serializer(
+        name,
         {
-            "id": serializers.CharField(),
             "object": serializers.CharField(),
-            "created": serializers.IntegerField(),
-            "owned_by": serializers.CharField(),
-            "dimensions": serializers.IntegerField(),
-            "modalities": serializers.ListField(child=serializers.ChoiceField(["text", "image"])),
-            "shortening": serializers.BooleanField(),
+            "data": inline_serializer(f"{name}Row", row, many=True),
+            "model": serializers.CharField(),
+            "usage": inline_serializer(
+                f"{name}Usage", {field: serializers.IntegerField() for field in usage}
+            ),
         },
-        many=True,
     )
+
+
+EMBEDDING_ROW = {
+    "object": serializers.CharField(),
+    "index": serializers.IntegerField(),
+    "embedding": VectorField(),
+}
+OpenAIEmbeddingsResponse = _response(
+    "OpenAIEmbeddings", EMBEDDING_ROW, ["prompt_tokens", "total_tokens"]
+)
+VoyageEmbeddingsResponse = _response(
+    "VoyageEmbeddings", EMBEDDING_ROW, ["text_tokens", "image_pixels", "total_tokens"]
+)
+OpenAIModelList = inline_serializer(
+    "GatewayModelList",
+    {
+        "object": serializers.CharField(),
+        "data": inline_serializer(
+            "GatewayModel",
+            {
+                "id": serializers.CharField(),
+                "object": serializers.CharField(),
+                "created": serializers.IntegerField(),
+                "owned_by": serializers.CharField(),
+                "dimensions": serializers.IntegerField(),
+                "modalities": serializers.ListField(
+                    child=serializers.ChoiceField(["text", "image"])
+                ),
+                "shortening": serializers.BooleanField(),
+            },
+            many=True,
+        ),
+    },
+)
 
 
 class VoyageEmbeddingsRequest(serializers.Serializer[Any]):
@@ -144,21 +162,3 @@ class VoyageEmbeddingsRequest(serializers.Serializer[Any]):
     truncation = serializers.BooleanField(required=False, default=True)
     output_encoding = serializers.ChoiceField(["base64"], allow_null=True, required=False)
     output_dimension = serializers.IntegerField(allow_null=True, required=False)
-
-
-class VoyageEmbeddingsResponse(serializers.Serializer[Any]):
-    object = serializers.CharField()
-    data = inline_serializer(
-        "VoyageEmbedding",
-        {"object": serializers.CharField(), "embedding": VECTOR, "index": serializers.IntegerField()},
-        many=True,
-    )
-    model = serializers.CharField()
-    usage = inline_serializer(
-        "VoyageUsage",
-        {
-            "text_tokens": serializers.IntegerField(),
-            "image_pixels": serializers.IntegerField(),
-            "total_tokens": serializers.IntegerField(),
-        },
-    )

@@ -110,7 +110,7 @@ def output_dimension(model: ServedModel, value: Any) -> int | None:
 
 def voyage_inputs(value: Any, *, truncation: bool) -> list[EmbeddingInput]:
     if not isinstance(value, list) or not value:
-        raise invalid("inputs", "send a non-empty list of {\"content\": [...]} objects.")
+        raise invalid("inputs", 'send a non-empty list of {"content": [...]} objects.')
     if len(value) > MAX_INPUTS:
         raise GatewayError(
             Kind.INVALID, f"The batch size {len(value)} exceeds the limit of {MAX_INPUTS}.",

@@ -5,48 +5,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='GatewayKey',
+            name="GatewayKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Who uses this key (an application).', max_length=100)),
-                ('prefix', models.CharField(editable=False, help_text="The key's first characters.", max_length=16)),
-                ('key_sha256', models.CharField(editable=False, max_length=64, unique=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('requests_per_minute', models.PositiveIntegerField(default=600, help_text='Rate limit; 0 for none. Over it: 429 with Retry-After.')),
-                ('daily_input_quota', models.PositiveBigIntegerField(default=1000000, help_text='Inputs a day (UTC); 0 for none. Over it: 429 until midnight UTC.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Who uses this key (an application).", max_length=100
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(
+                        editable=False, help_text="The key's first characters.", max_length=16
+                    ),
+                ),
+                ("key_sha256", models.CharField(editable=False, max_length=64, unique=True)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "requests_per_minute",
+                    models.PositiveIntegerField(
+                        default=600,
+                        help_text="Rate limit; 0 for none. Over it: 429 with Retry-After.",
+                    ),
+                ),
+                (
+                    "daily_input_quota",
+                    models.PositiveBigIntegerField(
+                        default=1000000,
+                        help_text="Inputs a day (UTC); 0 for none. Over it: 429 until midnight UTC.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
             ],
             options={
-                'verbose_name': 'gateway API key',
-                'ordering': ['name'],
+                "verbose_name": "gateway API key",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='GatewayUsage',
+            name="GatewayUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('alias', models.CharField(max_length=100)),
-                ('day', models.DateField()),
-                ('requests', models.PositiveBigIntegerField(default=0)),
-                ('inputs', models.PositiveBigIntegerField(default=0)),
-                ('text_tokens', models.PositiveBigIntegerField(default=0)),
-                ('images', models.PositiveBigIntegerField(default=0)),
-                ('image_pixels', models.PositiveBigIntegerField(default=0)),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='usage', to='gateway.gatewaykey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("alias", models.CharField(max_length=100)),
+                ("day", models.DateField()),
+                ("requests", models.PositiveBigIntegerField(default=0)),
+                ("inputs", models.PositiveBigIntegerField(default=0)),
+                ("text_tokens", models.PositiveBigIntegerField(default=0)),
+                ("images", models.PositiveBigIntegerField(default=0)),
+                ("image_pixels", models.PositiveBigIntegerField(default=0)),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="usage",
+                        to="gateway.gatewaykey",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'gateway usage',
-                'ordering': ['-day', 'alias'],
-                'constraints': [models.UniqueConstraint(fields=('key', 'alias', 'day'), name='gateway_usage_key_alias_day')],
+                "verbose_name_plural": "gateway usage",
+                "ordering": ["-day", "alias"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("key", "alias", "day"), name="gateway_usage_key_alias_day"
+                    )
+                ],
             },
         ),
     ]

@@ -65,7 +65,9 @@ def test_a_refused_request_fails_alone(batcher: MicroBatcher) -> None:
 
 
 def test_lanes_are_per_model_and_input_type(batcher: MicroBatcher) -> None:
-    assert batcher.lane("tiny-minilm", InputType.QUERY) is batcher.lane("tiny-minilm", InputType.QUERY)
+    assert batcher.lane("tiny-minilm", InputType.QUERY) is batcher.lane(
+        "tiny-minilm", InputType.QUERY
+    )
     assert batcher.lane("tiny-minilm", InputType.QUERY) is not batcher.lane(
         "tiny-minilm", InputType.DOCUMENT)  # fmt: skip
     lane = batcher.lane("tiny-clip", InputType.QUERY)

@@ -44,7 +44,9 @@ def test_the_official_openai_client(openai_client: openai.OpenAI) -> None:
         np.testing.assert_allclose(row.embedding, local_vector("tiny-minilm", TextPart(text)),
                                    atol=1e-6)  # fmt: skip
     assert answer.usage.prompt_tokens == answer.usage.total_tokens > 0
-    floats = openai_client.embeddings.create(model="tiny-minilm", input="a", encoding_format="float")
+    floats = openai_client.embeddings.create(
+        model="tiny-minilm", input="a", encoding_format="float"
+    )
     assert len(floats.data[0].embedding) == 6
     assert {model.id for model in openai_client.models.list()} == {"tiny-clip", "tiny-minilm"}
 

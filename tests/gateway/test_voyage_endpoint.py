@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from embeddings.providers.base import ImagePart, InputType, TextPart
 from tests.conftest import make_image_bytes
-from tests.http_servers import LocalServer, respond
 from tests.gateway.conftest import decoded, local_vector, png_base64
+from tests.http_servers import LocalServer, respond
 
 URL = "/embeddings/v1/multimodalembeddings"
 PNG = make_image_bytes("PNG", size=(28, 20), color=(200, 40, 90))
