@@ -5,28 +5,37 @@ load approaches the provider's batch throughput instead of its one-request-at-a-
 One lane per (alias, input type) in each web process: a daemon thread that collects jobs
 (up to SEARCHAPP_GATEWAY_MAX_BATCH inputs, waiting at most SEARCHAPP_GATEWAY_BATCH_WINDOW_MS
 for more after the first), runs the provider on all of them, and hands every request its own
-rows. Inference runs in that thread: ONNX Runtime releases the GIL and uses every core for
-one batch, so one call at a time per model is the provider's best rate, and a request thread
-only waits for its own batch (docs/benchmarks.md compares this with a pool of worker
-processes). A batch the provider refuses is retried request by request, so that one bad
+rows. By default inference runs in that thread: ONNX Runtime releases the GIL and uses every
+core for one batch, so one call at a time per model is the provider's best rate, and a
+request thread only waits for its own batch. SEARCHAPP_GATEWAY_WORKER_PROCESSES > 0 runs the
+batches in a pool of that many worker processes instead (each with its own copy of the
+model, up to that many batches at once); docs/benchmarks.md measures both. A batch the provider refuses is retried request by request, so that one bad
 input fails only the request that sent it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from embeddings.providers.base import EmbeddingInput, InputType, Vectors
+from embeddings.providers.base import (
+    EmbeddingInput,
+    InputType,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+    Vectors,
+)
 from embeddings.providers.registry import providers
 
 logger = logging.getLogger(__name__)
@@ -46,10 +55,64 @@ def embed_inputs(alias: str, inputs: Sequence[EmbeddingInput], input_type: Input
     return providers[alias].embed(inputs, input_type=input_type).vectors
 
 
+Refusal = tuple[str, bool]  # a provider error's message and whether it is transient
+
+
+def embed_in_worker(
+    alias: str, inputs: Sequence[EmbeddingInput], input_type: InputType
+) -> tuple[Vectors | None, Refusal | None]:
+    """embed_inputs in a worker process; provider errors come back as values (they do not
+    pickle)."""
+    try:
+        return embed_inputs(alias, inputs, input_type), None
+    except ProviderError as exc:
+        return None, (exc.message, exc.transient)
+
+
+def _worker_process_start() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "searchapp.settings")
+    django.setup()
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def worker_pool() -> ProcessPoolExecutor | None:
+    """The worker processes (SEARCHAPP_GATEWAY_WORKER_PROCESSES), started on first use."""
+    global _pool
+    size = settings.SEARCHAPP_GATEWAY_WORKER_PROCESSES
+    if not size:
+        return None
+    with _pool_lock:
+        if _pool is None:
+            import multiprocessing
+
+            _pool = ProcessPoolExecutor(
+                size, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_process_start,
+            )  # fmt: skip
+        return _pool
+
+
+def worker_pool_stop() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool = None
+
+
 class Lane:
     def __init__(self, alias: str, input_type: InputType) -> None:
         self.alias = alias
         self.input_type = input_type
+        self.pool = worker_pool()
+        size = settings.SEARCHAPP_GATEWAY_WORKER_PROCESSES if self.pool else 1
+        self.slots = threading.Semaphore(size)  # batches in flight
+        self.dispatcher = ThreadPoolExecutor(size) if self.pool else None
         self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.batches = 0  # provider calls made (tests and the benchmark read it)
         self.thread = threading.Thread(
@@ -87,28 +150,50 @@ class Lane:
 
     def _run(self) -> None:
         while True:
+            self.slots.acquire()  # collect the next batch only when it can run
             batch = self._collect()
             if not batch:
                 return
-            try:
-                self._embed(batch)
-            except BaseException as exc:  # never let the lane die with requests waiting
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
+            if self.dispatcher is None:
+                self._run_batch(batch)
+            else:
+                self.dispatcher.submit(self._run_batch, batch)
+
+    def _run_batch(self, batch: list[Job]) -> None:
+        try:
+            self._embed(batch)
+        except BaseException as exc:  # never let the lane die with requests waiting
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+        finally:
+            self.slots.release()
+
+    def _call(self, inputs: Sequence[EmbeddingInput]) -> Vectors:
+        if self.pool is None:
+            return embed_inputs(self.alias, inputs, self.input_type)
+        vectors, refusal = self.pool.submit(
+            embed_in_worker, self.alias, inputs, self.input_type
+        ).result()
+        if refusal is not None:
+            message, transient = refusal
+            error = TransientProviderError if transient else PermanentProviderError
+            raise error(self.alias, message)
+        assert vectors is not None  # noqa: S101 - one of the two is always set
+        return vectors
 
     def _embed(self, batch: list[Job]) -> None:
         inputs = [parts for job in batch for parts in job.inputs]
         self.batches += 1
         try:
-            vectors = embed_inputs(self.alias, inputs, self.input_type)
+            vectors = self._call(inputs)
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
                 return
             for job in batch:  # find the request that the provider refuses
                 try:
-                    job.future.set_result(embed_inputs(self.alias, job.inputs, self.input_type))
+                    job.future.set_result(self._call(job.inputs))
                 except Exception as job_exc:
                     job.future.set_exception(job_exc)
             return
@@ -148,5 +233,7 @@ batcher = MicroBatcher()
 
 @receiver(setting_changed)
 def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
-    if setting == "EMBEDDING_PROVIDERS":
+    if setting in ("EMBEDDING_PROVIDERS", "SEARCHAPP_GATEWAY_WORKER_PROCESSES"):
         batcher.reset()
+    if setting == "SEARCHAPP_GATEWAY_WORKER_PROCESSES":
+        worker_pool_stop()

@@ -3,6 +3,7 @@ gets its own rows, and a request the provider refuses fails alone."""
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from embeddings.providers.base import ImagePart, InputType, PermanentProviderError, TextPart
-from gateway.batching import MicroBatcher
+from gateway.batching import MicroBatcher, worker_pool_stop
 from tests.gateway.conftest import local_vector
 
 WORDS = ["a red shoe", "a blue dress", "green bag", "the man is eating food", "women"]
@@ -74,3 +75,22 @@ def test_lanes_are_per_model_and_input_type(batcher: MicroBatcher) -> None:
     batcher.reset()
     lane.thread.join(timeout=5)
     assert not lane.thread.is_alive()
+
+
+def test_batches_can_run_in_worker_processes(
+    batcher: MicroBatcher, settings: Any, monkeypatch: pytest.MonkeyPatch, tiny_providers: Any
+) -> None:
+    monkeypatch.setenv("SEARCHAPP_EMBEDDING_PROVIDERS", json.dumps(tiny_providers))
+    settings.SEARCHAPP_GATEWAY_WORKER_PROCESSES = 2
+    try:
+        lane = batcher.lane("tiny-minilm", InputType.DOCUMENT)
+        assert lane.pool is not None
+        futures = [lane.submit([(TextPart(word),)]) for word in WORDS]
+        for word, future in zip(WORDS, futures, strict=True):
+            np.testing.assert_allclose(future.result(timeout=120)[0],
+                                       local_vector("tiny-minilm", TextPart(word)), atol=1e-6)  # fmt: skip
+        bad = lane.submit([(ImagePart(b"not an image", "image/png"),)])
+        with pytest.raises(PermanentProviderError):
+            bad.result(timeout=60)
+    finally:
+        worker_pool_stop()
