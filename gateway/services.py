@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from embeddings.providers.base import Usage
@@ -49,17 +50,20 @@ def gateway_key_assign_secret(*, key: GatewayKey) -> str:
 
 
 def gateway_usage_record(*, key: GatewayKey, alias: str, usage: Usage) -> None:
-    """Add one request's usage to the key's row for this alias and day (UTC), atomically,
-    and to the alias's own row (embeddings' accounting of every provider call)."""
+    """Add one request's usage to the key's row for this alias and day (UTC), and to the
+    alias's own row (embeddings' accounting of every provider call). Concurrent requests
+    add up: the increments run in the database, and a row created by another request
+    meanwhile is updated instead."""
     provider_usage_record(alias=alias, usage=usage)
-    table = GatewayUsage._meta.db_table
-    counters = ("requests", "inputs", "text_tokens", "images", "image_pixels")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key_id, alias, day, {', '.join(counters)}) "  # noqa: S608 - fixed names
-            f"VALUES (%s, %s, (now() AT TIME ZONE 'UTC')::date, "
-            f"{', '.join(['%s'] * len(counters))}) ON CONFLICT (key_id, alias, day) DO UPDATE SET "
-            + ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in counters),
-            [key.pk, alias, 1, *(getattr(usage, name) for name in counters[1:])],
-        )
+    counts = {"requests": 1, "inputs": usage.inputs, "text_tokens": usage.text_tokens,
+              "images": usage.images, "image_pixels": usage.image_pixels}  # fmt: skip
+    increments = {name: F(name) + value for name, value in counts.items()}
+    today = timezone.now().date()  # USE_TZ: a UTC day
+    rows = GatewayUsage.objects.filter(key=key, alias=alias, day=today)
+    if not rows.update(**increments):
+        try:
+            with transaction.atomic():
+                GatewayUsage.objects.create(key=key, alias=alias, day=today, **counts)
+        except IntegrityError:
+            rows.update(**increments)
     GatewayKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
