@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "embeddings",
     "search",
     "relevance",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -310,6 +311,14 @@ REST_FRAMEWORK = {
     },
 }
 SEARCHAPP_THROTTLE = env_bool("SEARCHAPP_THROTTLE", True)
+# The embedding gateway (gateway/): on/off, the aliases it serves (default: every local one),
+# the aliases whose vectors may be shortened (Matryoshka-trained), micro-batching.
+SEARCHAPP_GATEWAY = env_bool("SEARCHAPP_GATEWAY", True)
+SEARCHAPP_GATEWAY_MODELS = env_list("SEARCHAPP_GATEWAY_MODELS", [])
+SEARCHAPP_GATEWAY_SHORTENING = env_list("SEARCHAPP_GATEWAY_SHORTENING", [])
+SEARCHAPP_GATEWAY_BATCH_WINDOW_MS = env_float("SEARCHAPP_GATEWAY_BATCH_WINDOW_MS", 5.0)
+SEARCHAPP_GATEWAY_MAX_BATCH = env_int("SEARCHAPP_GATEWAY_MAX_BATCH", 128)
+SEARCHAPP_GATEWAY_WORKER_PROCESSES = env_int("SEARCHAPP_GATEWAY_WORKER_PROCESSES", 0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "searchapp API",
     "DESCRIPTION": "Multimodal semantic search for product catalogs.",
@@ -319,6 +328,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["gateway.api.schema.outside_gateway"],  # it has its own schema
 }
 
 CACHES = {
