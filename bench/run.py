@@ -1064,8 +1064,17 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
             detail = {k: v for k, v in row.items() if v is not None and k not in {"name"}}
             lines.append(f"- `{row['name']}`: {json.dumps(detail, default=float)}")
     lines += lexical_report(results, document["meta"]["runs"], fmt)
-    (docs / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    report = docs / "benchmarks.md"
+    kept = ""
+    if report.exists():  # sections written by hand (their raw data in files of their own)
+        _, found, kept = report.read_text().partition(HAND_WRITTEN)
+        kept = found + kept if found else ""
+    report.write_text("\n".join(lines) + "\n\n" + (kept or HAND_WRITTEN + "\n"))
     return out_dir / "latest.json"
+
+
+# Everything below this line in docs/benchmarks.md is kept as it is by write_report.
+HAND_WRITTEN = "<!-- sections below are written by hand and kept by bench/run.py -->"
 
 
 def lexical_report(
