@@ -72,6 +72,9 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")  # a missing object, or a page past the last
         if has_body:
             codes.extend(["413", "415"])
+        # What a view says it answers besides (e.g. search: 404 for more like this of an
+        # item the caller may not see).
+        codes.extend(code for code in getattr(view, "extra_error_codes", ()) if code not in codes)
         if getattr(view, "throttle_classes", None):
             codes.append("429")
         return sorted(codes)

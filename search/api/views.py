@@ -73,6 +73,7 @@ def _flat_query(request: Request) -> SearchQuery:
 
 class SearchApi(APIView):
     permission_classes = [AllowAny]
+    extra_error_codes = ("404",)  # more like this of an item that is not there for the caller
     parser_classes = API_PARSERS
 
     @extend_schema(
