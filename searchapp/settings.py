@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "embeddings",
     "search",
     "relevance",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,10 @@ CELERY_BEAT_SCHEDULE = {
     "embedding-sweep": {
         "task": "embeddings.sweep",
         "schedule": env_int("SEARCHAPP_SWEEP_SECONDS", 120),
+    },
+    "quality-scan": {
+        "task": "quality.scan_incremental",
+        "schedule": env_int("SEARCHAPP_QUALITY_SCAN_SECONDS", 3600),
     },
 }
 
