@@ -13,21 +13,38 @@ from catalog.models import Item
 from embeddings.models import EmbeddingSpace
 from quality.models import Finding, FindingKind, ScanRun
 from quality.neighbours import self_join_sql, source_ids
-from quality.services import catalog_scan, catalog_scan_incremental, findings_dismiss, scan_run_create
+from quality.services import (
+    catalog_scan,
+    catalog_scan_incremental,
+    findings_dismiss,
+    scan_run_create,
+)
 from tests.embeddings.factories import make_item
 from tests.quality.conftest import embed
 
 pytestmark = pytest.mark.django_db
 
-SHOES = [[1, 0, 0.4, 0, 0, 0, 0], [1, 0, -0.4, 0, 0, 0, 0], [1, 0, 0, 0.4, 0, 0, 0], [1, 0, 0, -0.4, 0, 0, 0]]
-HATS = [[0, 1, 0, 0, 0.6, 0, 0], [0, 1, 0, 0, -0.6, 0, 0], [0, 1, 0, 0, 0, 0.6, 0], [0, 1, 0, 0, 0, -0.6, 0]]
+SHOES = [
+    [1, 0, 0.4, 0, 0, 0, 0],
+    [1, 0, -0.4, 0, 0, 0, 0],
+    [1, 0, 0, 0.4, 0, 0, 0],
+    [1, 0, 0, -0.4, 0, 0, 0],
+]
+HATS = [
+    [0, 1, 0, 0, 0.6, 0, 0],
+    [0, 1, 0, 0, -0.6, 0, 0],
+    [0, 1, 0, 0, 0, 0.6, 0],
+    [0, 1, 0, 0, 0, -0.6, 0],
+]
 
 
 @pytest.fixture
 def catalog(placed_item: Callable[..., Item]) -> dict[str, Item]:
     items = {f"shoe{n}": placed_item(f"shoe{n}", v, category="shoes") for n, v in enumerate(SHOES)}
     items |= {f"hat{n}": placed_item(f"hat{n}", v, category="hats") for n, v in enumerate(HATS)}
-    items["copy"] = placed_item("copy", [1, 0, 0.41, 0.01, 0, 0, 0], category="shoes", title="Shoe copy")
+    items["copy"] = placed_item(
+        "copy", [1, 0, 0.41, 0.01, 0, 0, 0], category="shoes", title="Shoe copy"
+    )
     items["hat-like"] = placed_item("hat-like", [0.05, 1, 0, 0, 0.1, 0, 0], category="shoes")
     items["odd"] = placed_item("odd", [0, 0, 0, 0, 0, 0, 1], category="hats")
     return items
@@ -66,8 +83,13 @@ def test_the_self_join_asks_the_space_hnsw_index(
     sql, params = self_join_sql(space=text_space, images=False)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")  # a tiny table: make the planner show its ordered path
-        cursor.execute("EXPLAIN " + sql, [*params, 11, source_ids(space=text_space, images=False, item_ids=None)])
+        cursor.execute(
+            "SET LOCAL enable_sort = off"
+        )  # a tiny table: make the planner show its ordered path
+        cursor.execute(
+            "EXPLAIN " + sql,
+            [*params, 11, source_ids(space=text_space, images=False, item_ids=None)],
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert text_space.index_name in plan, plan
 
