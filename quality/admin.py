@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from quality import selectors, services
 from quality.models import Finding, FindingKind, ScanRun
@@ -21,7 +22,7 @@ def _member_cards(finding: Finding) -> str:
         images = list(item.images.all())
         picture = (
             format_html('<img src="{}" alt="" class="quality-thumb">', images[0].image.url)
-            if images else format_html('<span class="quality-thumb quality-none">no image</span>')
+            if images else mark_safe('<span class="quality-thumb quality-none">no image</span>')  # noqa: S308 - a constant
         )  # fmt: skip
         cards.append(
             format_html(
@@ -80,6 +81,12 @@ class FindingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Deleting a finding would forget a dismissal: dismiss instead.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     @admin.display(description="Items")
     def items_side_by_side(self, obj: Finding) -> str:

@@ -30,6 +30,7 @@ class Command(BaseCommand):
                 f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name)
             )
         scan.add_argument("--neighbours", type=int, default=defaults.neighbours)
+        scan.add_argument("--min-category-items", type=int, default=defaults.min_category_items)
         report = sub.add_parser("report", help="print the findings")
         report.add_argument("--kind", choices=FindingKind.values)
         report.add_argument("--status", choices=Finding.Status.values, default="open")
