@@ -411,7 +411,9 @@ def section_quality(sizes: list[int], results: list[dict[str, Any]]) -> None:
         rng = np.random.default_rng(5)
         planted = list(range(0, n - 1, 1000))
         for first in planted:  # item first+1 becomes a near-copy of item first
-            noisy = data[first] + rng.standard_normal(DIMS).astype(np.float32) * (0.05 / np.sqrt(DIMS))
+            noisy = data[first] + rng.standard_normal(DIMS).astype(np.float32) * (
+                0.05 / np.sqrt(DIMS)
+            )
             data[first + 1] = noisy / np.linalg.norm(noisy)
         space, item_ids, build_s = load_space(n, data)
         started = time.perf_counter()

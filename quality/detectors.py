@@ -203,7 +203,7 @@ def miscategorised_items(
 
 def outlier_items(
     *, space: EmbeddingSpace, thresholds: Thresholds, neighbourhood: TextNeighbourhood,
-    item_ids: Sequence[int] | None,
+    item_ids: set[int] | None,
 ) -> list[Candidate]:  # fmt: skip
     """Items with no neighbour in their own category at least ``outlier_similarity`` alike.
     The self-join answers most items; one whose k nearest are all of other categories and

@@ -40,7 +40,9 @@ class FindingOutputSerializer(serializers.ModelSerializer[Finding]):
         is_active = serializers.BooleanField(source="item.is_active")
 
     items = MemberSerializer(source="members", many=True)
-    space = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    space: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
 
     class Meta:
         model = Finding

@@ -28,7 +28,7 @@ from tests.embeddings.providers.tiny_models import (
 
 pytestmark = pytest.mark.django_db
 
-WORD_DIRECTIONS = {"red": [1, -1, 0, 0], "blue": [-1, 1, 0, 0], "shoe": [0, 0, 0.3, 0],
+WORD_DIRECTIONS: dict[str, list[float]] = {"red": [1, -1, 0, 0], "blue": [-1, 1, 0, 0], "shoe": [0, 0, 0.3, 0],
                    "hat": [0, 0, 0, 0.3], "bag": [0, 0, 0.2, 0.2]}  # fmt: skip
 PIXELS = CROP * CROP
 

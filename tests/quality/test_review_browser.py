@@ -21,7 +21,7 @@ from tests.quality.conftest import embed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CATALOG = [
+CATALOG: list[tuple[str, str, str, list[float]]] = [
     ("mug-1", "Blue ceramic mug", "mugs", [1, 0, 0, 0, 0, 0, 0]),
     ("mug-1-copy", "Blue ceramic mug (copy)", "mugs", [1, 0.02, 0, 0, 0, 0, 0]),
     ("mug-2", "Tall travel mug", "mugs", [0.9, 0, 0.5, 0, 0, 0, 0]),
