@@ -406,6 +406,41 @@ def section_filtered(n: int, space: Any, data: np.ndarray, item_index: dict[int,
             )
 
 
+def section_quality(sizes: list[int], results: list[dict[str, Any]]) -> None:
+    """quality: the near-duplicate scan (quality.neighbours: a k-NN self-join over the
+    space's HNSW index, a batch of vectors per statement) at each size, with one planted
+    near-copy per 1,000 items; seconds, ms per vector and the planted pairs found. Time
+    per vector flat as n grows is the O(n log n) of one index search per vector; an
+    all-pairs scan would grow n times."""
+    from quality.detectors import duplicate_groups
+    from quality.models import FindingKind
+    from quality.neighbours import near_pairs
+
+    for n in sizes:
+        data = clustered_vectors(n, DIMS, seed=23)
+        rng = np.random.default_rng(5)
+        planted = list(range(0, n - 1, 1000))
+        for first in planted:  # item first+1 becomes a near-copy of item first
+            noisy = data[first] + rng.standard_normal(DIMS).astype(np.float32) * (
+                0.05 / np.sqrt(DIMS)
+            )
+            data[first + 1] = noisy / np.linalg.norm(noisy)
+        space, item_ids, build_s = load_space(n, data)
+        started = time.perf_counter()
+        pairs = near_pairs(space=space, images=False, neighbours=K, min_similarity=0.97)
+        groups = duplicate_groups(pairs, kind=FindingKind.DUPLICATE, source="text")
+        seconds = time.perf_counter() - started
+        wanted = {(item_ids[i], item_ids[i + 1]) for i in planted}
+        found = len(wanted & set(pairs))
+        say(f"quality n={n}: {seconds:.1f}s, {len(groups)} groups, {found}/{len(wanted)} planted")
+        results.append(measurement(
+            "quality-duplicate-scan", n=n, build_s=build_s, recall_at_10=found / max(len(wanted), 1),
+            p50_ms=1000 * seconds / n,
+            params={"k": K, "threshold": 0.97, "seconds": round(seconds, 1), "groups": len(groups),
+                    "planted": len(wanted), "ms_per_vector": round(1000 * seconds / n, 3)},
+        ))  # fmt: skip
+
+
 def matmul_gflops() -> float:
     a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
     a @ a
@@ -1150,6 +1185,8 @@ def main() -> int:
                                        params={"includes": "row + halfvec HNSW index + other indexes"}))  # fmt: skip
             if "filtered" in sections:
                 section_filtered(n, space, data, item_index, item_ids, args.queries, results)
+    if "quality" in sections:
+        section_quality([int(size) for size in args.sizes.split(",") if size], results)
     if "ingest" in sections:
         section_ingest(results, args.ingest_items)
     if "api" in sections:

@@ -3,7 +3,7 @@
 pgvector's recipe for several models in one table: the `vector` column is untyped and each
 space gets a partial expression index on `vector::halfvec(dimensions)` with the cosine
 operator class. A query uses the index only when it orders by that same expression with
-the matching operator, so both come from `_indexed_vector` and `_DISTANCE` below.
+the matching operator, so both come from `indexed_vector` and `DISTANCE` below.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import Vectors
 
 _OPERATOR_CLASS = "halfvec_cosine_ops"
-_DISTANCE = "<=>"  # the cosine distance operator of that class
+DISTANCE = "<=>"  # the cosine distance operator of that class
 
 
-def _indexed_vector(space: EmbeddingSpace, alias: str = "") -> str:
+def indexed_vector(space: EmbeddingSpace, alias: str = "") -> str:
     """The expression a space's index is built on (``alias``: the embedding table's alias)."""
     column = f"{alias}.vector" if alias else "vector"
     return f"({column}::halfvec({int(space.dimensions)}))"
@@ -44,7 +44,7 @@ def index_create(space: EmbeddingSpace) -> None:
         cursor.execute(
             f"CREATE INDEX {concurrently} IF NOT EXISTS {space.index_name} "  # noqa: S608 - ints only
             f"ON {Embedding._meta.db_table} "
-            f"USING hnsw ({_indexed_vector(space)} {_OPERATOR_CLASS}) "
+            f"USING hnsw ({indexed_vector(space)} {_OPERATOR_CLASS}) "
             f"WITH (m = {m}, ef_construction = {ef_construction}) "
             f"WHERE space_id = {int(space.pk)}"
         )
@@ -79,7 +79,7 @@ def space_nearest_sql(
     behind a fence that keeps the planner off the index. Literal ints only are formatted
     in; everything else is a parameter."""
     where, params = item_filter.where_sql(alias="i")
-    distance = f"{_indexed_vector(space, 'e')} {_DISTANCE} {_query_vector(space)}"
+    distance = f"{indexed_vector(space, 'e')} {DISTANCE} {_query_vector(space)}"
     rows = (
         f"FROM {Embedding._meta.db_table} e JOIN {Item._meta.db_table} i ON i.id = e.item_id "
         f"WHERE e.space_id = {int(space.pk)} AND {where}"

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "search",
     "relevance",
     "gateway",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
     "embedding-sweep": {
         "task": "embeddings.sweep",
         "schedule": env_int("SEARCHAPP_SWEEP_SECONDS", 120),
+    },
+    "quality-scan": {
+        "task": "quality.scan_incremental",
+        "schedule": env_int("SEARCHAPP_QUALITY_SCAN_SECONDS", 3600),
     },
 }
 
