@@ -211,6 +211,8 @@ def _sidebar(facets: Facets | None, params: QueryDict) -> dict[str, Any]:
         Choice(f"{b.min or ''}:{b.max or ''}", _price_label(b.min, b.max), b.count, b.selected)
         for b in facets.prices
     ]
+    if len(prices) < 2:  # one range holds every result: nothing to choose between
+        prices = []
     chosen = any(params.get(name, "").strip() for name in FILTER_PARAMS) or any(
         value.strip() for key in params if key.startswith("attr.") for value in params.getlist(key)
     )
