@@ -206,7 +206,9 @@ def _sidebar(facets: Facets | None, params: QueryDict) -> dict[str, Any]:
     counted = {facet.key for facet in facets.attributes}
     for key in sorted(k.removeprefix("attr.") for k in params if k.startswith("attr.")):
         if key not in counted:  # chosen by URL, not (or no longer) a facet: still shown
-            groups.append(FacetGroup(f"attr.{key}", key, _chosen_kept([], params.getlist(f"attr.{key}"))))
+            groups.append(
+                FacetGroup(f"attr.{key}", key, _chosen_kept([], params.getlist(f"attr.{key}")))
+            )
     prices = [
         Choice(f"{b.min or ''}:{b.max or ''}", _price_label(b.min, b.max), b.count, b.selected)
         for b in facets.prices

@@ -100,7 +100,9 @@ def test_search_facets_follow_the_results(shop: dict[str, Item]) -> None:
     assert "3 results for “red”" in page
     assert _counts(page, "category") == {"Kitchen": 1, "Garden": 1, "Apparel": 1}
     assert _counts(page, "attr.color") == {"red": 3}
-    page = _page({"q": "red", "mode": "lexical", "category": ["Kitchen", "Garden"], "sort": "price"})
+    page = _page(
+        {"q": "red", "mode": "lexical", "category": ["Kitchen", "Garden"], "sort": "price"}
+    )
     assert _titles(page) == ["Red kettle", "Red garden hose"]
     assert "2 results for “red”" in page
     assert sorted(_checked(page, "category")) == ["Garden", "Kitchen"]
