@@ -165,3 +165,17 @@ def test_cli_sorts_cuts_off_and_filters_by_attribute(shop: dict[str, Item]) -> N
         call_command("search", "red", "--attr", "color", stdout=out)
     with pytest.raises(CommandError, match="cutoff"):
         call_command("search", "red", "--cutoff", "most", stdout=out)
+
+
+def test_curators_mark_facetable_attributes_in_the_admin(
+    admin_user_client: tuple[Any, Client], shop: dict[str, Item]
+) -> None:
+    _user, client = admin_user_client
+    response = client.post(
+        "/admin/search/facetattribute/add/", {"key": "size", "label": "Size", "position": "2"}
+    )
+    assert response.status_code == 302
+    assert list(FacetAttribute.objects.values_list("key", flat=True)) == ["color", "size"]
+    page = client.get("/admin/search/facetattribute/").content.decode()
+    assert "Colour" in page and "Size" in page
+    assert _counts(_page(), "attr.size") == {}  # no item has a size: no facet
