@@ -148,9 +148,6 @@ def _page_params(params: QueryDict) -> QueryDict:
 def _form_values(params: QueryDict) -> dict[str, Any]:
     return {
         "q": params.get("q", ""),
-        "categories": params.getlist("category"),
-        "price_min": params.get("price_min", ""),
-        "price_max": params.get("price_max", ""),
         "mode": params.get("mode") or SearchMode.HYBRID.value,
         "sort": params.get("sort") or SortOrder.RELEVANCE.value,
         "item_id": params.get("item_id", ""),
