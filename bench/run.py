@@ -1,7 +1,7 @@
 """`make bench`: searchapp's performance, measured as ratios against peers and limits
 measured in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--sections search,filtered,ingest,api,lexical,shop]
+    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--sections search,filtered,ingest,api,lexical,shop,gateway]
 
 Sections:
 - search: the project's schema, space and per-space halfvec HNSW index in Postgres at N
@@ -19,6 +19,12 @@ Sections:
 - lexical: p50/p95 of BM25, fuzzy titles and identifiers, each list alone and the whole
   lexical `item_search`, against `ts_rank` on the same queries, on the ../shared books and on
   100k synthetic items (`--lexical-items`), with how long each catalog took to load.
+- memory: peak RSS of a web and a worker process with the models loaded; bytes per vector.
+- shop: suggestions while typing, and lexical search with and without facets on the same
+  queries (plus facets of the whole catalog), on the lexical section's 100k synthetic items.
+- gateway: inputs/s through /embeddings/v1/embeddings with 8 clients (batches of 32) against
+  the raw provider, and p50/p95 of a single query; micro-batching in the web process against
+  a pool of worker processes.
 
 Writes bench/results/<date>-<host>.json, bench/results/latest.json and docs/benchmarks.md;
 the rows of the sections a run measures replace those sections' rows in the results files,
@@ -962,6 +968,119 @@ def shop_report(results: list[dict[str, Any]], runs: list[dict[str, Any]], fmt: 
     return lines
 
 
+# --- gateway: the embedding endpoints under 8 concurrent clients, against the raw provider -------------------
+
+
+GATEWAY_CLIENTS = 8
+GATEWAY_BATCH = 32
+
+
+def gateway_texts(count: int, seed: int = 3) -> list[str]:
+    words = ["red", "blue", "ceramic", "mug", "lamp", "linen", "shirt", "leather", "boots", "travel",
+             "bag", "tent", "steel", "bottle", "wool", "cushion", "wall", "clock"]  # fmt: skip
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(words, 12)) for _ in range(count)]
+
+
+def gateway_raw_rate(alias: str, seconds: float) -> float:
+    """Inputs/s of the provider itself, batches of 32 one after another in this process."""
+    from embeddings.providers.base import InputType, TextPart
+    from embeddings.providers.registry import providers
+
+    provider = providers[alias]
+    batches = [
+        [(TextPart(text),) for text in gateway_texts(GATEWAY_BATCH, seed)] for seed in range(16)
+    ]
+    provider.embed(batches[0], input_type=InputType.DOCUMENT)  # load the model
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        provider.embed(batches[done // GATEWAY_BATCH % 16], input_type=InputType.DOCUMENT)
+        done += GATEWAY_BATCH
+    return done / (time.perf_counter() - started)
+
+
+def gateway_load(url: str, key: str, alias: str, seconds: float) -> tuple[float, float, float]:
+    """8 clients posting batches of 32 for `seconds`: inputs/s; then one client's single
+    short queries one after another: p50 and p95 in ms."""
+    import threading
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"}
+    batches = [gateway_texts(GATEWAY_BATCH, seed) for seed in range(16)]
+    counts = [0] * GATEWAY_CLIENTS
+    stop = time.perf_counter() + seconds
+
+    def client(number: int) -> None:
+        with httpx.Client(headers=headers, timeout=60) as http:
+            while time.perf_counter() < stop:
+                body = {"model": alias, "input": batches[(number + counts[number]) % 16]}
+                http.post(url, json=body).raise_for_status()
+                counts[number] += GATEWAY_BATCH
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(GATEWAY_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rate = sum(counts) / (time.perf_counter() - started)
+    latencies = []
+    with httpx.Client(headers=headers, timeout=60) as http:
+        for text in gateway_texts(120, seed=99):
+            began = time.perf_counter()
+            http.post(url, json={"model": alias, "input": text}).raise_for_status()
+            latencies.append(time.perf_counter() - began)
+    p50, p95 = percentiles(latencies[20:])
+    return rate, p50, p95
+
+
+def section_gateway(results: list[dict[str, Any]], seconds: int) -> None:
+    """Micro-batched inference in the web process (one lane thread per model) against a pool
+    of two worker processes, both through gunicorn, both against the raw provider."""
+    if not SHARED_MODELS.is_dir():
+        say("gateway skipped: ../shared/models is absent")
+        return
+    from django.test import override_settings
+
+    from gateway.services import gateway_key_create
+    from searchapp.env import embedding_providers_from_env
+
+    os.environ["SEARCHAPP_MODEL_DIR"] = str(SHARED_MODELS)
+    configured = embedding_providers_from_env()
+    alias = next(name for name in configured if "minilm" in name)
+    key = gateway_key_create(name="bench", requests_per_minute=0, daily_input_quota=0).raw_key
+    cpus = os.cpu_count() or 1
+    with override_settings(EMBEDDING_PROVIDERS=configured):
+        raw = gateway_raw_rate(alias, seconds)
+    say(f"gateway: raw provider {raw:.0f} inputs/s ({alias}, batch {GATEWAY_BATCH})")
+    modes = {"web-process thread": {}, "worker processes": {
+        "SEARCHAPP_GATEWAY_WORKER_PROCESSES": "2", "SEARCHAPP_ONNX_THREADS": str(max(1, cpus // 2))}}  # fmt: skip
+    for mode, extra in modes.items():
+        port = free_port()
+        env = {**os.environ, "SEARCHAPP_THROTTLE": "false", "SEARCHAPP_WEB_WORKERS": "1",
+               "SEARCHAPP_EMBEDDING_PROVIDERS": json.dumps(configured), **extra}  # fmt: skip
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "searchapp" / "gunicorn.conf.py"),
+                                "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"], cwd=ROOT, env=env)  # fmt: skip
+        try:
+            wait_http(f"http://127.0.0.1:{port}/api/v1/health/")
+            url = f"http://127.0.0.1:{port}/embeddings/v1/embeddings"
+            gateway_load(url, key, alias, 3)  # warm: the model (and the worker processes) loaded
+            rate, p50, p95 = gateway_load(url, key, alias, seconds)
+        finally:
+            web.terminate()
+            web.wait(timeout=30)
+        params = {"mode": mode, "clients": GATEWAY_CLIENTS, "batch": GATEWAY_BATCH, "model": alias,
+                  "server": "gunicorn gthread, 1 worker x 16 threads", **{k.lower(): v for k, v in extra.items()}}  # fmt: skip
+        results.append(measurement("gateway-embeddings", params=params, qps=rate, p50_ms=p50, p95_ms=p95,
+                                   peer="raw provider (same model, batch 32, one thread, same run)",
+                                   ratio=rate / raw, raw_inputs_per_s=raw,
+                                   latency_note="p50/p95: one client, single short query"))  # fmt: skip
+        say(
+            f"  {mode}: {rate:.0f} inputs/s ({rate / raw:.2f}x raw), single query p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+        )
+
+
 # --- report ----------------------------------------------------------------------------------------------
 
 
@@ -1050,8 +1169,17 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
             lines.append(f"- `{row['name']}`: {json.dumps(detail, default=float)}")
     lines += lexical_report(results, document["meta"]["runs"], fmt)
     lines += shop_report(results, document["meta"]["runs"], fmt)
-    (docs / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    report = docs / "benchmarks.md"
+    kept = ""
+    if report.exists():  # sections written by hand (their raw data in files of their own)
+        _, found, kept = report.read_text().partition(HAND_WRITTEN)
+        kept = found + kept if found else ""
+    report.write_text("\n".join(lines) + "\n\n" + (kept or HAND_WRITTEN + "\n"))
     return out_dir / "latest.json"
+
+
+# Everything below this line in docs/benchmarks.md is kept as it is by write_report.
+HAND_WRITTEN = "<!-- sections below are written by hand and kept by bench/run.py -->"
 
 
 def lexical_report(
@@ -1109,7 +1237,7 @@ def main() -> int:
     )
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--sections", default="search,filtered,ingest,api,lexical,shop")
+    parser.add_argument("--sections", default="search,filtered,ingest,api,lexical,shop,gateway")
     parser.add_argument("--lexical-items", type=int, default=LEXICAL_ITEMS)
     parser.add_argument("--ingest-items", type=int, default=1024)
     parser.add_argument("--api-seconds", type=int, default=30)
@@ -1135,6 +1263,8 @@ def main() -> int:
         section_lexical(results, args.lexical_items)
     if "shop" in sections:  # empties the catalog too
         section_shop(results, args.lexical_items)
+    if "gateway" in sections:
+        section_gateway(results, args.api_seconds)
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "host": socket.gethostname(),
         "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),

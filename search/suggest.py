@@ -3,8 +3,8 @@ typo tolerant on the prefix. Every read is one indexed query (the trigram index 
 lower-cased title serves both the LIKE prefix match and the fuzzy fallback); the category
 counts are cached for a minute.
 
-Completed queries come from the titles and categories until search analytics can supply
-past searches that found results."""
+Completed queries come first from the registered completion sources (analytics: popular
+past searches that found results), then from the titles."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 
 from catalog.models import Item, ItemImage
 from search.lexical import corpus_cache
+from search.signals import completion_sources
 
 MIN_PREFIX = 2
 MAX_PREFIX = 100
@@ -117,9 +118,13 @@ def suggestions(text: str, *, limit: int = 5) -> Suggestions:
     by_id = (
         Item.objects.defer("search_vector").prefetch_related(images).in_bulk([r[0] for r in rows])
     )
+    popular = [q for source in completion_sources for q in source(prefix, limit)]
+    completions = list(
+        dict.fromkeys([*popular, *_completions(prefix, [t for _, t in rows], limit)])
+    )
     return Suggestions(
         query=prefix,
-        queries=_completions(prefix, [title for _, title in rows], limit),
+        queries=completions[:limit],
         categories=_categories(prefix, limit),
         items=[by_id[item_id] for item_id, _ in rows if item_id in by_id],
     )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("items/<int:item_id>/", search_views.item_detail, name="item-detail"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("searchapp.api_urls")),
+    path("embeddings/v1/", include("gateway.api.urls")),
 ]
 
 if settings.SEARCHAPP_SERVE_MEDIA:

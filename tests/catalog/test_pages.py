@@ -17,7 +17,7 @@ from embeddings.models import EmbeddingSpace
 from searchapp.images import image_from_bytes
 from tests.conftest import make_image_bytes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_cutoff")]
 
 RED = (200, 30, 30)
 BLUE = (30, 40, 210)

@@ -39,7 +39,8 @@ ITEMS = [
 
 
 @pytest.fixture(autouse=True)
-def catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Item]]:
+def catalog(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[dict[str, Item]]:
+    settings.SEARCHAPP_CUTOFF_SIMILARITY_RATIO = 0.75  # the geometry below is made for it
     GeometryProvider.table = {"lamp": at_angle(0)}
     GeometryProvider.fail_with = None
     query_vector_cache.clear()
