@@ -1,7 +1,7 @@
 """`make bench`: searchapp's performance, measured as ratios against peers and limits
 measured in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--sections search,filtered,ingest,api,lexical]
+    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--sections search,filtered,ingest,api,lexical,shop,gateway]
 
 Sections:
 - search: the project's schema, space and per-space halfvec HNSW index in Postgres at N
@@ -20,6 +20,8 @@ Sections:
   lexical `item_search`, against `ts_rank` on the same queries, on the ../shared books and on
   100k synthetic items (`--lexical-items`), with how long each catalog took to load.
 - memory: peak RSS of a web and a worker process with the models loaded; bytes per vector.
+- shop: suggestions while typing, and lexical search with and without facets on the same
+  queries (plus facets of the whole catalog), on the lexical section's 100k synthetic items.
 - gateway: inputs/s through /embeddings/v1/embeddings with 8 clients (batches of 32) against
   the raw provider, and p50/p95 of a single query; micro-batching in the web process against
   a pool of worker processes.
@@ -901,6 +903,106 @@ def section_lexical(results: list[dict[str, Any]], n: int) -> None:
     lexical_rows("synthetic", n, load_s, lexical_queries(words, ids), results)
 
 
+# --- shop: suggestions and facets ------------------------------------------------------------------
+
+SHOP_ROWS = {"shop-search-plain", "shop-search-facets", "shop-browse-facets", "shop-suggest"}
+
+
+def shop_prefixes(words: list[str]) -> list[str]:
+    """What people type before they finish: two to five letters of a word, a finished word and
+    the start of the next, and a few starts with a wrong letter."""
+    starts = [word[: 2 + n % 4] for n, word in enumerate(words[:30])]
+    pairs = [f"{a} {b[:3]}" for a, b in zip(words[:8], words[30:38], strict=True)]
+    typos = [word[0] + word[2] + word[1] + word[3:5] for word in words[40:48] if len(word) >= 5]
+    return starts + pairs + typos
+
+
+def section_shop(results: list[dict[str, Any]], n: int) -> None:
+    """What the shopper's features cost on n synthetic items (lexical mode: no space is active
+    at this size): search without facets and with them (categories, price ranges and one
+    facetable attribute over the relevant set) in the same run, facets of the whole catalog
+    (browsing), and suggestions while typing."""
+    from django.db import connection
+
+    from catalog.filters import ItemFilter
+    from search.facets import facets_count
+    from search.lexical import corpus_cache
+    from search.models import FacetAttribute
+    from search.query import SearchQuery
+    from search.service import item_search
+    from search.suggest import suggestions
+    from search.types import SearchMode
+
+    say("shop")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_item, embeddings_embedding, embeddings_itemembeddingstate, "
+                       "embeddings_embeddingspace, search_facetattribute CASCADE")  # fmt: skip
+    corpus_cache.clear()
+    words, _ids, load_s = lexical_synthetic(n)
+    FacetAttribute.objects.create(key="colour", label="Colour")
+    queries = lexical_queries(words, [])
+    texts = queries["single"] + queries["phrase"]
+
+    def search(facets: bool) -> Any:
+        return lambda text: (
+            item_search(query=SearchQuery(text=text, mode=SearchMode.LEXICAL, facets=facets)).hits
+        )
+
+    plain = timed_queries(search(False), texts)
+    with_facets = timed_queries(search(True), texts)
+    browse_filters = [ItemFilter()] + [ItemFilter(categories=(c,)) for c in SYNTHETIC_CATEGORIES]
+    browse = timed_queries(lambda i: facets_count(item_filter=browse_filters[int(i)]).categories,
+                           [str(i) for i in range(len(browse_filters))])  # fmt: skip
+    prefixes = shop_prefixes(words)
+    suggest = timed_queries(lambda text: suggestions(text).items, prefixes)
+    common = {"catalog": "synthetic", "mode": "lexical", "facetable attributes": 1}
+    for name, timing, extra in (
+        ("shop-search-plain", plain, {"facets": False}),
+        ("shop-search-facets", with_facets, {"facets": True}),
+        ("shop-browse-facets", browse, {"query": "none", "filters": "none or one category"}),
+        ("shop-suggest", suggest, {"prefixes": "2-5 letters, two words, misspelt starts"}),
+    ):
+        vs_plain = name == "shop-search-facets"
+        results.append(measurement(
+            name, n=n, params=common | extra, qps=timing["qps"], p50_ms=timing["p50_ms"],
+            p95_ms=timing["p95_ms"], peer="shop-search-plain" if vs_plain else None,
+            ratio=timing["p50_ms"] / plain["p50_ms"] if vs_plain else None,
+            ratio_p95=timing["p95_ms"] / plain["p95_ms"] if vs_plain else None,
+            load_s=load_s, query_count=timing["queries"], answered=timing["answered"],
+        ))  # fmt: skip
+        say(f"  {name}: p50 {timing['p50_ms']:.2f} ms, p95 {timing['p95_ms']:.2f} ms")
+
+
+def shop_report(results: list[dict[str, Any]], runs: list[dict[str, Any]], fmt: Any) -> list[str]:
+    rows = {row["name"]: row for row in results if row["name"] in SHOP_ROWS}
+    if not rows:
+        return []
+    run = next(run for run in runs if "shop" in run["sections"])
+    plain, faceted = rows.get("shop-search-plain"), rows.get("shop-search-facets")
+    lines = [
+        "", "## Suggestions and facets", "",
+        f"`bench/run.py --sections shop`, {run['date']} on `{run['host']}` ({run['cpus']} CPUs, load "
+        f"average {run['load_average'][0]:.1f} at the start, {run['load_average_end'][0]:.1f} at the end). "
+        "The synthetic catalog of the lexical section; lexical mode (no embedding space at this size). "
+        "Search with and without facets runs the same queries (single words and phrases, each once "
+        "untimed, then once timed) in the same run; facets count categories, price ranges and one "
+        "facetable attribute over the relevant set, disjunctively. Browse facets count the whole "
+        "catalog (no query), with no filter or one category. Suggestions: prefixes as people type them.", "",
+        "| row | n | queries | p50 ms | p95 ms | QPS |", "| --- | --- | --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for name in ("shop-search-plain", "shop-search-facets", "shop-browse-facets", "shop-suggest"):
+        if name in rows:
+            row = rows[name]
+            lines.append(f"| {name.removeprefix('shop-')} | {row['n']} | {row['query_count']} | "
+                         f"{fmt(row['p50_ms'], 2)} | {fmt(row['p95_ms'], 2)} | {fmt(row['qps'])} |")  # fmt: skip
+    if plain and faceted:
+        lines += ["", f"Search with facets / without: p50 x{faceted['ratio']:.2f}, "
+                      f"p95 x{faceted['ratio_p95']:.2f} (the goal: under x2). "
+                  "Facets cost a few indexed GROUP BY queries over the relevant set's ids; below x1 "
+                  "is noise from other work on the machine."]  # fmt: skip
+    return lines
+
+
 # --- gateway: the embedding endpoints under 8 concurrent clients, against the raw provider -------------------
 
 
@@ -1028,6 +1130,8 @@ ROW_SECTIONS = {
 
 
 def row_section(row: dict[str, Any]) -> str:
+    if row["name"] in SHOP_ROWS:
+        return "shop"
     return "lexical" if row["name"].startswith("lexical-") else ROW_SECTIONS.get(row["name"], "")
 
 
@@ -1082,7 +1186,7 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
         return str(value)
 
     for row in results:
-        if row_section(row) == "lexical":
+        if row_section(row) in {"lexical", "shop"}:
             continue
         params = ", ".join(f"{k}={v}" for k, v in (row.get("params") or {}).items())
         lines.append(
@@ -1099,6 +1203,7 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
             detail = {k: v for k, v in row.items() if v is not None and k not in {"name"}}
             lines.append(f"- `{row['name']}`: {json.dumps(detail, default=float)}")
     lines += lexical_report(results, document["meta"]["runs"], fmt)
+    lines += shop_report(results, document["meta"]["runs"], fmt)
     report = docs / "benchmarks.md"
     kept = ""
     if report.exists():  # sections written by hand (their raw data in files of their own)
@@ -1167,7 +1272,7 @@ def main() -> int:
     )
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--sections", default="search,filtered,ingest,api,lexical,gateway")
+    parser.add_argument("--sections", default="search,filtered,ingest,api,lexical,shop,gateway")
     parser.add_argument("--lexical-items", type=int, default=LEXICAL_ITEMS)
     parser.add_argument("--ingest-items", type=int, default=1024)
     parser.add_argument("--api-seconds", type=int, default=30)
@@ -1193,6 +1298,8 @@ def main() -> int:
         section_api(results, args.api_seconds)
     if "lexical" in sections:  # last: it empties the catalog the api section searched
         section_lexical(results, args.lexical_items)
+    if "shop" in sections:  # empties the catalog too
+        section_shop(results, args.lexical_items)
     if "gateway" in sections:
         section_gateway(results, args.api_seconds)
     meta = {

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, OrderBy, Prefetch, QuerySet
 
 from catalog.filters import ItemFilter
 from catalog.models import Item, ItemImage
 
-ITEM_ORDERINGS = {
+# Items without a price come last either way (as the search's sort has them).
+ITEM_ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "title": ("title", "id"),
     "price": ("price", "id"),
-    "-price": ("-price", "id"),
+    "-price": (F("price").desc(nulls_last=True), "id"),
 }
 
 

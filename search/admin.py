@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from search.models import SearchProfile
+from search.models import FacetAttribute, SearchProfile
 from search.profiles import profile_activate, profile_deactivate_all, profile_version_create
 
 
@@ -52,3 +52,13 @@ class SearchProfileAdmin(admin.ModelAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[SearchProfile]) -> None:
         profile_deactivate_all()
         self.message_user(request, "No profile is active: searches use the settings' fusion.")
+
+
+@admin.register(FacetAttribute)
+class FacetAttributeAdmin(admin.ModelAdmin):
+    """Which attribute keys shoppers filter by: each is a facet of the search page's sidebar
+    and of the API's `facets`, with a count per value."""
+
+    list_display = ["key", "label", "position"]
+    list_editable = ["label", "position"]
+    ordering = ["position", "key"]

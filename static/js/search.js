@@ -1,7 +1,9 @@
 // The search page without reloads. The server renders every result (the same template
 // include as the full page); this only picks, drops and pastes images, submits the form
 // with fetch (GET for text, multipart POST with an image), swaps the results fragment in
-// and keeps the address bar in step. Without this script the form still works.
+// (the count, the filter sidebar and the results) and keeps the address bar in step: every
+// filter and the sort order are parameters of the address. Ticking a filter or choosing a
+// sort searches at once. Without this script the form still works ("Apply filters").
 (() => {
   "use strict";
   const form = document.getElementById("search-form");
@@ -15,7 +17,11 @@
   const submitButton = form.querySelector("#search-submit");
   const loading = region.querySelector("#results-loading");
   const heading = region.querySelector("#results-heading");
-  const FIELDS = ["q", "category", "price_min", "price_max", "mode", "item_id", "page"];
+  const sortSelect = document.getElementById("search-sort");
+  const facetsToggle = document.getElementById("facets-toggle");
+  // The address's parameters, in this order (then attr.<key> ones); defaults are left out.
+  const FIELDS = ["q", "category", "price_min", "price_max", "mode", "sort", "cutoff", "item_id"];
+  const DEFAULTS = { mode: "hybrid", sort: "relevance" };
   let objectUrl = null;
   let controller = null;
   let shown = location.pathname + location.search;
@@ -84,15 +90,38 @@
     submitButton.disabled = busy;
   }
 
+  function chosenFilters() {
+    const facets = region.querySelector("#facets");
+    if (!facets) return 0;
+    const ticked = facets.querySelectorAll("input[type=checkbox]:checked").length;
+    const price = ["price_min", "price_max"].some((name) => {
+      const input = facets.querySelector(`input[name=${name}]`);
+      return input && input.value.trim();
+    });
+    return ticked + (price ? 1 : 0);
+  }
+
+  function showToggle() {
+    const chosen = chosenFilters();
+    facetsToggle.textContent = chosen ? `Filters (${chosen} chosen)` : "Filters";
+  }
+
   function swap(html) {
     const template = document.createElement("template");
     template.innerHTML = html;
     const count = template.content.querySelector("#results-count");
     const body = template.content.querySelector("#results-body");
-    if (!count || !body) throw new Error("unexpected response");
+    const facets = template.content.querySelector("#facets");
+    if (!count || !body || !facets) throw new Error("unexpected response");
+    // A control of the sidebar keeps the focus across the swap (the same id in the new one).
+    const focused = region.querySelector("#facets") &&
+      region.querySelector("#facets").contains(document.activeElement) ? document.activeElement.id : "";
     // The live region stays in place; changing its text is what screen readers announce.
     region.querySelector("#results-count").textContent = count.textContent;
     region.querySelector("#results-body").replaceWith(body);
+    region.querySelector("#facets").replaceWith(facets);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    showToggle();
   }
 
   function showError(message) {
@@ -138,10 +167,38 @@
     }
   }
 
+  function clearFilters() {
+    const facets = region.querySelector("#facets");
+    for (const input of facets.querySelectorAll("input[type=checkbox], input[type=radio]")) {
+      input.checked = input.type === "radio" && input.value === "";
+    }
+    for (const input of facets.querySelectorAll("input[type=number]")) input.value = "";
+  }
+
+  // The shareable address of the form's text search: its fields in a fixed order, blanks and
+  // defaults left out; a sidebar price range already sits in price_min and price_max.
+  function searchUrl(data) {
+    const attributes = [...new Set(data.keys())].filter((name) => name.startsWith("attr."));
+    const names = [...FIELDS, ...attributes.sort(), "page"];
+    const params = new URLSearchParams();
+    for (const name of names) {
+      for (const value of data.getAll(name)) {
+        if (typeof value === "string" && value.trim() && DEFAULTS[name] !== value) {
+          params.append(name, value);
+        }
+      }
+    }
+    const query = params.toString();
+    return form.getAttribute("action") + (query ? `?${query}` : "");
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const data = new FormData(form, event.submitter || undefined);
-    const paging = Boolean(event.submitter && event.submitter.name === "page");
+    if (event.submitter && event.submitter.name === "clear") clearFilters();
+    const submitter = event.submitter && event.submitter.name === "page" ? event.submitter : undefined;
+    const data = new FormData(form, submitter);
+    data.delete("price_range");
+    const paging = Boolean(submitter);
     if (hasImage()) {
       if (fileInput.files.length) data.delete("image_data");
       load(form.action, { method: "POST", body: data }, null, paging);
@@ -150,17 +207,41 @@
       shown = location.pathname;
       return;
     }
-    const params = new URLSearchParams();
-    for (const name of FIELDS) {
-      for (const value of data.getAll(name)) {
-        if (typeof value === "string" && value.trim() && !(name === "mode" && value === "hybrid")) {
-          params.append(name, value);
-        }
-      }
-    }
-    const query = params.toString();
-    const url = form.getAttribute("action") + (query ? `?${query}` : "");
+    const url = searchUrl(data);
     load(url, { method: "GET" }, url, paging);
+  });
+
+  // A ticked filter, a price range or a sort order searches at once (from page 1).
+  region.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!input.closest || !input.closest("#facets")) return;
+    if (input.name === "price_range") {
+      const [low, high] = input.value.split(":");
+      form.elements.price_min.value = low || "";
+      form.elements.price_max.value = high || "";
+    } else if (input.type === "number") {
+      return; // typed prices apply with Enter or "Apply filters"
+    }
+    form.requestSubmit();
+  });
+  sortSelect.addEventListener("change", () => form.requestSubmit());
+
+  // On a narrow screen the sidebar folds away behind a disclosure button.
+  facetsToggle.hidden = false;
+  region.classList.add("facets-collapsible");
+  facetsToggle.addEventListener("click", () => {
+    const open = facetsToggle.getAttribute("aria-expanded") !== "true";
+    facetsToggle.setAttribute("aria-expanded", String(open));
+    region.classList.toggle("facets-open", open);
+  });
+  showToggle();
+
+  // Another script (the suggestions) asks for an address: load it like a search.
+  form.addEventListener("search:navigate", (event) => {
+    event.preventDefault();
+    const url = event.detail.url;
+    syncForm(new URL(url, location.href).searchParams);
+    load(url, { method: "GET" }, url, false);
   });
 
   region.addEventListener("click", (event) => {
@@ -178,14 +259,16 @@
     const url = location.pathname + location.search;
     if (url === shown) return; // only the #fragment changed (the skip link)
     shown = url;
-    const params = new URLSearchParams(location.search);
-    form.elements.q.value = params.get("q") || "";
-    form.elements.category.value = params.get("category") || "";
-    form.elements.price_min.value = params.get("price_min") || "";
-    form.elements.price_max.value = params.get("price_max") || "";
-    form.elements.mode.value = params.get("mode") || "hybrid";
+    syncForm(new URLSearchParams(location.search));
     load(url, { method: "GET" }, null, false);
   });
+
+  // The form's own fields follow an address; the sidebar comes with the results.
+  function syncForm(params) {
+    form.elements.q.value = params.get("q") || "";
+    form.elements.mode.value = params.get("mode") || DEFAULTS.mode;
+    sortSelect.value = params.get("sort") || DEFAULTS.sort;
+  }
 
   showPreview();
 })();

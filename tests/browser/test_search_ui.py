@@ -148,9 +148,10 @@ def test_category_filter_shows_only_that_category(
 ) -> None:
     page.goto("/")
     page.fill("#search-q", "red")
-    page.select_option("#search-category", "Kitchen")
     _search(page)
+    page.get_by_role("checkbox", name=re.compile(r"^Kitchen \d+ items?$")).click()
     page.wait_for_url(re.compile(r"category=Kitchen"))
+    page.wait_for_selector(SETTLED, state="attached")
     categories = page.locator("#results-body .card .category").all_inner_texts()
     assert categories and set(categories) == {"Kitchen"}
     screenshot(page, "search-category")
@@ -219,7 +220,7 @@ def test_keyboard_reaches_the_controls(
     for _ in range(12):
         page.keyboard.press("Tab")
         reached.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
-    wanted = ["search-q", "search-submit", "search-image", "search-category", "search-mode"]
+    wanted = ["search-q", "search-submit", "search-image", "search-mode", "search-sort"]
     assert all(name in reached for name in wanted), reached
     assert [reached.index(name) for name in wanted] == sorted(reached.index(n) for n in wanted)
     page.focus("#search-image")
@@ -230,7 +231,7 @@ def test_keyboard_reaches_the_controls(
     screenshot(page, "search-keyboard-focus")
     # Every control has a label.
     unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('#search-form input:not([type=hidden]), select')]
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select')]
             .filter((el) => !el.labels || el.labels.length === 0).map((el) => el.name)"""
     )
     assert unlabelled == []

@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from search.parse import query_from_params
 from search.query import UnknownItem
 from search.service import item_search
-from search.types import SearchMode
+from search.types import SearchMode, SortOrder
 
 
 class Command(BaseCommand):
@@ -25,6 +25,21 @@ class Command(BaseCommand):
         parser.add_argument("--page", type=int, default=1)
         parser.add_argument("--category", action="append", default=[])
         parser.add_argument(
+            "--attr",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="an attribute filter (repeatable; values of one key: any of them)",
+        )
+        parser.add_argument(
+            "--sort", choices=[order.value for order in SortOrder], default="relevance"
+        )
+        parser.add_argument(
+            "--cutoff",
+            default="auto",
+            help="the relevant set: auto, off, or the share of the best score (0 to 1)",
+        )
+        parser.add_argument(
             "--not", dest="negative_text", default="", help="push results away from this text"
         )
 
@@ -37,7 +52,15 @@ class Command(BaseCommand):
             "category": options["category"],
             "k": [str(options["k"])],
             "page": [str(options["page"])],
+            "sort": [options["sort"]],
+            "cutoff": [options["cutoff"]],
+            "facets": ["false"],
         }
+        for pair in options["attr"]:
+            key, equals, value = pair.partition("=")
+            if not (equals and key.strip() and value.strip()):
+                raise CommandError(f"--attr takes KEY=VALUE, not {pair!r}.")
+            params.setdefault(f"attr.{key.strip()}", []).append(value.strip())
         path = options["image"]
         try:
             with path.open("rb") if path is not None else nullcontext() as image:
@@ -54,7 +77,8 @@ class Command(BaseCommand):
             self.stderr.write(f"skipped {skipped.part}: {skipped.reason}")
         self.stdout.write(
             f"{results.mode} search, spaces: {', '.join(results.spaces) or 'none'}; "
-            f"{results.total} results, page {results.page}, {results.took_ms:.1f} ms"
+            f"{results.total} results, page {results.page}, {results.took_ms:.1f} ms; "
+            f"sorted by {results.sort}, cutoff {_cutoff(results.cutoff)}"
         )
         if not results.hits:
             self.stdout.write("No results.")
@@ -73,6 +97,10 @@ class Command(BaseCommand):
                     cell.ljust(width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
+
+
+def _cutoff(ratio: float | None) -> str:
+    return "none" if ratio is None else f"{ratio:g} of the best score"
 
 
 def _sentences(detail: Any, field: str = "") -> str:
