@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "embeddings",
     "search",
     "relevance",
+    "analytics",
     "gateway",
 ]
 
@@ -149,7 +150,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "embeddings.sweep",
         "schedule": env_int("SEARCHAPP_SWEEP_SECONDS", 120),
     },
+    "analytics-purge": {"task": "analytics.purge", "schedule": 24 * 3600},
 }
+# Search logs (and their clicks and conversions) are deleted after this many days.
+SEARCHAPP_ANALYTICS_RETENTION_DAYS = env_int("SEARCHAPP_ANALYTICS_RETENTION_DAYS", 90)
 
 # --- Embeddings -----------------------------------------------------------------------------
 # alias -> {"BACKEND": dotted path, "OPTIONS": {...}}, like CACHES (see README).
