@@ -5,8 +5,9 @@ read it back from the signal's replies (search.signals.search_report) and put it
 response as `search_id`, which clicks and conversions then name. It returns None when the
 record could not be handed over (then no id is shown, and no click can refer to it).
 
-A broker that cannot be reached is not asked again for BROKER_PAUSE_SECONDS: searches in
-the meantime are not logged, instead of each waiting on a connection attempt."""
+The record is published over a connection that tries once (at most a second): a broker
+that cannot be reached is then not asked again for BROKER_PAUSE_SECONDS, and the searches
+in the meantime are not logged instead of each waiting on a connection attempt."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import uuid
 from typing import Any
 
 from django.utils import timezone
+from kombu import Connection, pools
 
 from analytics.services import query_normalise
 from catalog.filters import ItemFilter
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 TOP_RESULTS_LOGGED = 10
 BROKER_PAUSE_SECONDS = 10.0
 _broker_paused_until = 0.0
+FAIL_FAST = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def search_record(
@@ -83,14 +86,21 @@ def search_log_enqueue(
 
     try:
         record = search_record(query=query, results=results, source=source, session_key=session_key)
-        # One attempt: the search waits for no reconnecting (Celery retries publishing by
-        # default).
-        log_search.apply_async(args=[record], retry=False)
+        with pools.connections[_fail_fast_connection()].acquire(block=True, timeout=1) as conn:
+            log_search.apply_async(args=[record], retry=False, connection=conn)
     except Exception as exc:  # a search never fails for its log
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("search not logged (logging paused %ss): %s", BROKER_PAUSE_SECONDS, exc)
         return None
     return str(record["id"])
+
+
+def _fail_fast_connection() -> Connection:
+    """A broker connection that tries once: Celery's own connections (and publishing) retry
+    for seconds by default, which a search must not wait for."""
+    from searchapp.celery import app
+
+    return app.connection_for_write(transport_options=FAIL_FAST)
 
 
 def broker_pause_reset() -> None:
