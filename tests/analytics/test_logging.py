@@ -133,3 +133,19 @@ def test_a_search_answers_while_the_log_table_is_unavailable(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM analytics_searchlog_away")
         assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_the_log_of_an_api_search(
+    items: dict[str, Item], celery_worker: Any
+) -> None:
+    from tests.conftest import wait_until
+
+    response = APIClient().get("/api/v1/search/", {"q": "red mug", "mode": "lexical"})
+    assert response.status_code == 200
+    search_id = response.json()["search_id"]
+    assert search_id is not None
+    wait_until(lambda: SearchLog.objects.filter(pk=search_id).exists(), timeout=30)
+    log = SearchLog.objects.get(pk=search_id)
+    assert log.query == "red mug" and log.result_count == response.json()["total"]
