@@ -15,7 +15,7 @@ from analytics.models import SearchEvent, SearchLog
 from analytics.selectors import counts_over_time
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class _ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -87,7 +87,8 @@ def search_log_enqueue(
     try:
         record = search_record(query=query, results=results, source=source, session_key=session_key)
         with pools.connections[_fail_fast_connection()].acquire(block=True, timeout=1) as conn:
-            log_search.apply_async(args=[record], retry=False, connection=conn)
+            # celery-types leaves out apply_async's publishing options (connection=).
+            log_search.apply_async((record,), retry=False, connection=conn)  # type: ignore[call-arg]
     except Exception as exc:  # a search never fails for its log
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("search not logged (logging paused %ss): %s", BROKER_PAUSE_SECONDS, exc)

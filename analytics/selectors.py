@@ -70,7 +70,8 @@ def window_totals(*, window: Window) -> Counts:
     return Counts.from_row("all searches", window.logs().aggregate(**_COUNTS))
 
 
-def _per_query(window: Window) -> QuerySet[SearchLog, dict[str, Any]]:
+def _per_query(window: Window) -> Any:
+    """Counts per query (typed Any: django-stubs cannot see names annotated from a dict)."""
     return window.logs().exclude(query="").values("query").annotate(**_COUNTS)
 
 
@@ -97,14 +98,8 @@ def unclicked_queries(*, window: Window, limit: int = 20) -> list[Counts]:
 def counts_over_time(*, window: Window, bucket: Bucket) -> list[Counts]:
     """One row per day or week (Monday) of the window, empty ones included, oldest first."""
     trunc = TruncDay if bucket == "day" else TruncWeek
-    rows = {
-        row["bucket"].date(): row
-        for row in window.logs()
-        .annotate(bucket=trunc("created_at"))
-        .values("bucket")
-        .annotate(**_COUNTS)
-        .order_by("bucket")
-    }
+    grouped: Any = window.logs().annotate(bucket=trunc("created_at")).values("bucket")
+    rows = {row["bucket"].date(): row for row in grouped.annotate(**_COUNTS).order_by("bucket")}
     empty = dict.fromkeys(_COUNTS, 0) | {"mean_position": None}
     return [
         Counts.from_row(day.isoformat(), rows.get(day, empty))

@@ -82,19 +82,19 @@ def test_the_search_page_logs_with_source_ui_and_marks_its_results(
 def broker_down(tmp_path: Path) -> Iterator[None]:
     """Celery's producers pointed at a Redis socket nobody listens on."""
     url = app.conf.broker_write_url
-    app.conf.broker_write_url = f"redis+socket://{tmp_path}/nothing.sock"
+    app.conf.update(broker_write_url=f"redis+socket://{tmp_path}/nothing.sock")
     _pools_forget()
     try:
         yield
     finally:
-        app.conf.broker_write_url = url
+        app.conf.update(broker_write_url=url)
         _pools_forget()
 
 
 def _pools_forget() -> None:
     """Celery keeps its connection and producer pools once made: make them anew."""
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def test_a_search_answers_while_the_broker_is_unavailable(
