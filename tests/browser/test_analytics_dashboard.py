@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from analytics.models import SearchEvent, SearchLog
 from catalog.models import Item
 from catalog.services import item_create
 from searchapp.celery import app
-from tests.browser.conftest import watch_policy_violations
 from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -79,21 +77,10 @@ def _history(lamps: list[Item]) -> None:
 
 
 def test_the_dashboard_draws_its_charts(
-    browser: Any, live_server: Any, lamps: list[Item], screenshot: Shoot
+    admin_page: tuple[Any, list[str]], lamps: list[Item], screenshot: Shoot
 ) -> None:
     _history(lamps)
-    User.objects.create_superuser("analyst", "", "analyst-pass-123")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(15_000)
-    violations = watch_policy_violations(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/admin/login/")
-    page.fill("#id_username", "analyst")
-    page.fill("#id_password", "analyst-pass-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    page, violations = admin_page
     page.goto("/admin/analytics/searchlog/")
     page.click("text=Dashboard")
     page.wait_for_url(re.compile(r"/dashboard/$"))
@@ -118,5 +105,4 @@ def test_the_dashboard_draws_its_charts(
     page.wait_for_url(re.compile(r"by=week"))
     assert page.locator("svg.analytics-chart").count() == 3
     screenshot(page, "analytics-dashboard-weekly")
-    context.close()
-    assert errors == [] and violations == []
+    assert violations == []
