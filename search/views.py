@@ -38,6 +38,7 @@ from search.facets import Facets, facets_count
 from search.parse import SearchFiltersSerializer, filter_from_data, params_data, query_from_params
 from search.query import SearchQuery, UnknownItem
 from search.service import item_search
+from search.signals import search_report
 from search.types import SearchMode, SortOrder
 
 FRAGMENT_HEADER = "X-Requested-With"
@@ -326,6 +327,11 @@ def search(request: HttpRequest) -> HttpResponse:
     if has_query:
         echo_image = request.method == "POST" and not fragment
         context, status = _search(params, image, echo_image=echo_image)
+        if status == 200:
+            context["search_id"] = search_report(
+                search, query=context["query"], results=context["results"], source="ui",
+                session_key=request.session.session_key,
+            )  # fmt: skip
     else:
         context, status = _browse(params)
     context["via_post"] = request.method == "POST"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("embeddings.api.urls")),
     path("", include("quality.api.urls")),
+    path("", include("analytics.api.urls")),
     path("health/", HealthApi.as_view(), name="api-health"),
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("schema/", SchemaApi.as_view(), name="api-schema"),

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "embeddings",
     "search",
     "relevance",
+    "analytics",
     "gateway",
     "quality",
 ]
@@ -154,7 +155,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.scan_incremental",
         "schedule": env_int("SEARCHAPP_QUALITY_SCAN_SECONDS", 3600),
     },
+    "analytics-purge": {"task": "analytics.purge", "schedule": 24 * 3600},
 }
+# Search logs (and their clicks and conversions) are deleted after this many days.
+SEARCHAPP_ANALYTICS_RETENTION_DAYS = env_int("SEARCHAPP_ANALYTICS_RETENTION_DAYS", 90)
 
 # --- Embeddings -----------------------------------------------------------------------------
 # alias -> {"BACKEND": dotted path, "OPTIONS": {...}}, like CACHES (see README).

@@ -76,6 +76,13 @@ class SearchOutputSerializer(serializers.Serializer[SearchResults]):
         allow_null=True, help_text="the share of the best score results kept (null: all)"
     )
     facets = FacetsSerializer(allow_null=True)
+    search_id = serializers.SerializerMethodField(
+        help_text="this search's id in the search log, for reporting clicks and conversions "
+        "(POST /api/v1/analytics/events/); null when the search was not logged"
+    )
+
+    def get_search_id(self, obj: SearchResults) -> str | None:
+        return self.context.get("search_id")
 
 
 class CategorySuggestionSerializer(serializers.Serializer[CategorySuggestion]):

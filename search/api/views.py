@@ -28,7 +28,7 @@ from search.parse import (
 )
 from search.query import SearchQuery, UnknownItem
 from search.service import item_search
-from search.signals import search_performed
+from search.signals import search_report
 from search.suggest import MAX_PREFIX, suggestions
 from search.types import SortOrder
 from searchapp.parsers import API_PARSERS
@@ -53,11 +53,12 @@ def _respond(request: Request, query: SearchQuery) -> Response:
         # The same answer as /items/{id}/similar/ for an item the caller may not see.
         raise Http404 from exc
     session = getattr(request, "session", None)
-    search_performed.send(
-        sender=SearchApi, query=query, results=results, source="api",
+    search_id = search_report(
+        SearchApi, query=query, results=results, source="api",
         session_key=request.headers.get("X-Search-Session") or (session and session.session_key),
     )  # fmt: skip
-    return Response(SearchOutputSerializer(results, context={"request": request}).data)
+    context = {"request": request, "search_id": search_id}
+    return Response(SearchOutputSerializer(results, context=context).data)
 
 
 def _flat_query(request: Request) -> SearchQuery:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from catalog.demo import demo_items
 from catalog.models import Item
@@ -130,3 +132,25 @@ def demo_catalog(tiny_providers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
         space = embedding_spaces.space_create(name=name, provider_alias=alias, activate=True)
         embedding_queue.space_embed_pending(space=space)
     return items
+
+
+@pytest.fixture
+def admin_page(browser: Any, live_server: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A page logged in to the admin as a superuser, and the policy violations of its
+    context. The admin has no favicon: its 404 is no error."""
+    User.objects.create_superuser("policy", "", "policy-pass-123")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    violations = watch_policy_violations(context)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto("/admin/login/")
+    page.fill("#id_username", "policy")
+    page.fill("#id_password", "policy-pass-123")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    yield page, violations
+    context.close()
+    assert [e for e in errors if "status of 404" not in e] == []

@@ -4,42 +4,17 @@ with item pictures, and the Swagger UI of the API docs."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
 from catalog.models import Item
-from tests.browser.conftest import watch_policy_violations
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 Shoot = Callable[[Any, str], Path]
-
-
-@pytest.fixture
-def admin_page(browser: Any, live_server: Any) -> Iterator[tuple[Any, list[str]]]:
-    """A page logged in to the admin as a superuser, and the policy violations of its
-    context. The admin has no favicon: its 404 is no error."""
-    User.objects.create_superuser("policy", "", "policy-pass-123")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(15_000)
-    violations = watch_policy_violations(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto("/admin/login/")
-    page.fill("#id_username", "policy")
-    page.fill("#id_password", "policy-pass-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
-    yield page, violations
-    context.close()
-    assert [e for e in errors if "status of 404" not in e] == []
 
 
 def _policy(response: Any) -> str:
