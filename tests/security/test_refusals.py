@@ -301,7 +301,7 @@ REFUSALS: list[Refusal] = [
             anonymous=True),
     Refusal("search-unknown-parameter", get(SEARCH, {"q": "lamp", "categroy": "Kitchen"}),
             field="categroy", detail="known fields are q, text", anonymous=True),
-    Refusal("search-unknown-json-key", search_json(text="lamp", sort="price"), field="sort",
+    Refusal("search-unknown-json-key", search_json(text="lamp", order_by="price"), field="order_by",
             anonymous=True),
     Refusal("search-unknown-filter", search_json(text="lamp", filters={"colour": "red"}),
             field="filters", detail="filters.colour", anonymous=True),
