@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db import connection
 
 from catalog.filters import ItemFilter
+from catalog.models import Item
 from search.types import Boost, Fused, Matched, Page, Pin, RankedList, SortOrder
 
 
@@ -65,12 +66,10 @@ def boosts_apply(fused: list[Fused], boosts: Sequence[Boost]) -> list[Fused]:
         return fused
     described: dict[int, tuple[str, dict[str, object]]] = {}
     if any(boost.item_id is None for boost in boosts):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, category, attributes FROM catalog_item WHERE id = ANY(%s)",
-                [[entry.item_id for entry in fused]],
-            )
-            described = {row[0]: (row[1], row[2] or {}) for row in cursor.fetchall()}
+        rows = Item.objects.filter(pk__in=[entry.item_id for entry in fused]).values_list(
+            "id", "category", "attributes"
+        )
+        described = {item_id: (category, attributes or {}) for item_id, category, attributes in rows}
 
     def factor(item_id: int) -> float:
         category, attributes = described.get(item_id, ("", {}))
