@@ -89,8 +89,11 @@ class SynonymGroupForm(forms.ModelForm):
 
 class SynonymImportForm(forms.Form):
     fmt = forms.ChoiceField(
-        label="Format", choices=[(SynonymFormat.SOLR.value, "Solr synonyms.txt"),
-                                 (SynonymFormat.CSV.value, "CSV")],  # fmt: skip
+        label="Format",
+        choices=[
+            (SynonymFormat.SOLR.value, "Solr synonyms.txt"),
+            (SynonymFormat.CSV.value, "CSV"),
+        ],  # fmt: skip
     )
     file = forms.FileField(required=False, max_length=255)
     text = forms.CharField(widget=forms.Textarea, required=False, help_text="Or paste it here.")

@@ -50,7 +50,9 @@ def synonym_group_problems(group: SynonymGroup) -> dict[str, str]:
 
 
 def _unknown_items(external_ids: list[str]) -> list[str]:
-    found = set(Item.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True))
+    found = set(
+        Item.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True)
+    )
     return [external_id for external_id in dict.fromkeys(external_ids) if external_id not in found]
 
 

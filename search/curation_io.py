@@ -40,10 +40,13 @@ def _solr_groups(text: str) -> Iterable[tuple[int, list[SynonymGroup]]]:
             continue
         if "=>" in line:
             sources, terms = line.split("=>", 1)
-            yield number, [
-                SynonymGroup(kind=SynonymGroup.Kind.ONE_WAY, source=source, terms=_split(terms))
-                for source in _split(sources) or [""]
-            ]
+            yield (
+                number,
+                [
+                    SynonymGroup(kind=SynonymGroup.Kind.ONE_WAY, source=source, terms=_split(terms))
+                    for source in _split(sources) or [""]
+                ],
+            )
         else:
             yield number, [SynonymGroup(kind=SynonymGroup.Kind.TWO_WAY, terms=_split(line))]
 
@@ -60,15 +63,18 @@ def _csv_groups(text: str) -> Iterable[tuple[int, list[SynonymGroup]]]:
         raise ValueError("The CSV needs a header with at least kind and terms columns.")
     for number, row in enumerate(rows, start=2):
         kind = (row.get("kind") or "").strip() or SynonymGroup.Kind.TWO_WAY
-        yield number, [
-            SynonymGroup(
-                kind=kind,
-                source=row.get("source") or "",
-                terms=_split(row.get("terms") or ""),
-                expand_semantic=_flag(row.get("expand_semantic") or "", False),
-                is_active=_flag(row.get("is_active") or "", True),
-            )
-        ]
+        yield (
+            number,
+            [
+                SynonymGroup(
+                    kind=kind,
+                    source=row.get("source") or "",
+                    terms=_split(row.get("terms") or ""),
+                    expand_semantic=_flag(row.get("expand_semantic") or "", False),
+                    is_active=_flag(row.get("is_active") or "", True),
+                )
+            ],
+        )
 
 
 def synonyms_import(*, text: str, fmt: SynonymFormat) -> SynonymImport:

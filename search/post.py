@@ -24,6 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Q
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
@@ -65,11 +66,16 @@ def boosts_apply(fused: list[Fused], boosts: Sequence[Boost]) -> list[Fused]:
     if not boosts or not fused:
         return fused
     described: dict[int, tuple[str, dict[str, object]]] = {}
-    if any(boost.item_id is None for boost in boosts):
-        rows = Item.objects.filter(pk__in=[entry.item_id for entry in fused]).values_list(
-            "id", "category", "attributes"
-        )
-        described = {item_id: (category, attributes or {}) for item_id, category, attributes in rows}
+    categories = [boost.category for boost in boosts if boost.category is not None]
+    attributes = [{boost.attribute[0]: boost.attribute[1]} for boost in boosts
+                  if boost.attribute is not None]  # fmt: skip
+    if categories or attributes:
+        # Only the items a category or attribute boost matches (one indexed query).
+        rows = Item.objects.filter(
+            Q(category__in=categories) | _any_attribute(attributes),
+            pk__in=[entry.item_id for entry in fused],
+        ).values_list("id", "category", "attributes")
+        described = {item_id: (category, found or {}) for item_id, category, found in rows}
 
     def factor(item_id: int) -> float:
         category, attributes = described.get(item_id, ("", {}))
@@ -86,6 +92,13 @@ def boosts_apply(fused: list[Fused], boosts: Sequence[Boost]) -> list[Fused]:
     boosted = [dataclasses.replace(entry, score=entry.score * factor(entry.item_id))
                for entry in fused]  # fmt: skip
     return sorted(boosted, key=lambda entry: -entry.score)
+
+
+def _any_attribute(attributes: list[dict[str, str]]) -> Q:
+    query = Q(pk__in=[])
+    for wanted in attributes:
+        query |= Q(attributes__contains=wanted)
+    return query
 
 
 def _has_value(attributes: dict[str, object], key: str, value: str) -> bool:

@@ -87,7 +87,5 @@ def lexical_lists(query: SearchQuery, depth: int, item_filter: ItemFilter) -> li
     negative, expansions = query.negative_text, query.expansions
     return [
         bm25_list(query.text, item_filter, depth, negative_text=negative, expansions=expansions),
-        trigram_list(
-            query.text, item_filter, depth, negative_text=negative, expansions=expansions
-        ),
+        trigram_list(query.text, item_filter, depth, negative_text=negative, expansions=expansions),
     ]

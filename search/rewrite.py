@@ -179,8 +179,11 @@ def curation_load(rules: list[QueryRule] | None = None) -> CurationSet:
                 categories=frozenset(rule.categories),
                 starts_at=rule.starts_at,
                 ends_at=rule.ends_at,
-                pins=tuple(Pin(ids[pin["item"]], pin["position"]) for pin in rule.pins
-                           if pin["item"] in ids),  # fmt: skip
+                pins=tuple(
+                    Pin(ids[pin["item"]], pin["position"])
+                    for pin in rule.pins
+                    if pin["item"] in ids
+                ),  # fmt: skip
                 hide=frozenset(ids[external_id] for external_id in rule.hide if external_id in ids),
                 boosts=tuple(boosts),
                 filters=filters,

@@ -15,7 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.fields import StrictCharField, StrictInputSerializer
-from search.curation import query_rule_delete, query_rule_save, synonym_group_delete, synonym_group_save
+from search.curation import (
+    query_rule_delete,
+    query_rule_save,
+    synonym_group_delete,
+    synonym_group_save,
+)
 from search.models import QueryRule, SynonymGroup
 from searchapp.api import Pagination
 from searchapp.parsers import API_PARSERS

@@ -4,50 +4,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('search', '0002_facet_attribute'),
+        ("search", "0002_facet_attribute"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QueryRule',
+            name="QueryRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Rules run lowest first.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('match', models.CharField(choices=[('equals', 'the query equals'), ('contains', 'the query contains every word of'), ('phrase', 'the query contains the phrase')], default='equals', max_length=10)),
-                ('condition', models.CharField(help_text='Compared with the normalised query (lower case, no punctuation).', max_length=500)),
-                ('categories', models.JSONField(blank=True, default=list, help_text='Only when the search filters by one of these.')),
-                ('starts_at', models.DateTimeField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('pins', models.JSONField(blank=True, default=list, help_text='e.g. [{"item": "sku-1", "position": 1}]')),
-                ('hide', models.JSONField(blank=True, default=list, help_text='External ids, e.g. ["sku-2"]')),
-                ('boosts', models.JSONField(blank=True, default=list, help_text='e.g. [{"category": "Lamps", "factor": 2}, {"item": "sku-3", "factor": 0.5}, {"attribute": {"color": "red"}, "factor": 1.5}] (above 1 boosts, below 1 buries)')),
-                ('filters', models.JSONField(blank=True, default=dict, help_text='As the search API\'s filters, e.g. {"category": ["Lamps"], "price_max": 50}')),
-                ('replace_query', models.CharField(blank=True, help_text='Search for this text instead.', max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "position",
+                    models.PositiveIntegerField(default=0, help_text="Rules run lowest first."),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "match",
+                    models.CharField(
+                        choices=[
+                            ("equals", "the query equals"),
+                            ("contains", "the query contains every word of"),
+                            ("phrase", "the query contains the phrase"),
+                        ],
+                        default="equals",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "condition",
+                    models.CharField(
+                        help_text="Compared with the normalised query (lower case, no punctuation).",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "categories",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Only when the search filters by one of these.",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "pins",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='e.g. [{"item": "sku-1", "position": 1}]',
+                    ),
+                ),
+                (
+                    "hide",
+                    models.JSONField(
+                        blank=True, default=list, help_text='External ids, e.g. ["sku-2"]'
+                    ),
+                ),
+                (
+                    "boosts",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='e.g. [{"category": "Lamps", "factor": 2}, {"item": "sku-3", "factor": 0.5}, {"attribute": {"color": "red"}, "factor": 1.5}] (above 1 boosts, below 1 buries)',
+                    ),
+                ),
+                (
+                    "filters",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='As the search API\'s filters, e.g. {"category": ["Lamps"], "price_max": 50}',
+                    ),
+                ),
+                (
+                    "replace_query",
+                    models.CharField(
+                        blank=True, help_text="Search for this text instead.", max_length=500
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SynonymGroup',
+            name="SynonymGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('two_way', 'two-way (all equivalent)'), ('one_way', 'one-way (source -> terms)')], default='two_way', max_length=10)),
-                ('terms', models.JSONField(default=list, help_text='Two-way: the equivalent terms. One-way: the replacements.')),
-                ('source', models.CharField(blank=True, help_text='One-way only: the term that expands.', max_length=200)),
-                ('expand_semantic', models.BooleanField(default=False, help_text='Also add the terms to the text that semantic search embeds.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("two_way", "two-way (all equivalent)"),
+                            ("one_way", "one-way (source -> terms)"),
+                        ],
+                        default="two_way",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "terms",
+                    models.JSONField(
+                        default=list,
+                        help_text="Two-way: the equivalent terms. One-way: the replacements.",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="One-way only: the term that expands.", max_length=200
+                    ),
+                ),
+                (
+                    "expand_semantic",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Also add the terms to the text that semantic search embeds.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
     ]

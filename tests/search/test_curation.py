@@ -58,8 +58,9 @@ def rule(condition: str, **fields: Any) -> QueryRule:
 def lamps() -> dict[str, Item]:
     return {
         "desk": item("lamp-desk", "Desk lamp", category="Lamps", attributes={"color": "black"}),
-        "floor": item("lamp-floor", "Floor lamp lamp", category="Lamps",
-                      attributes={"color": "white"}),  # fmt: skip
+        "floor": item(
+            "lamp-floor", "Floor lamp lamp", category="Lamps", attributes={"color": "white"}
+        ),  # fmt: skip
         "wall": item("lamp-wall", "Wall lamp", category="Lighting"),
         "chair": item("chair", "Oak chair", category="Chairs"),
     }
