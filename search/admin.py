@@ -75,7 +75,7 @@ class TermsField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return [term.strip() for term in text.split(",") if term.strip()]
 
 
@@ -176,7 +176,7 @@ class QueryRuleForm(forms.ModelForm):
     def _post_clean(self) -> None:
         """With "Preview": a valid rule is searched with, not saved (the form reports an
         error so that the admin shows it again with the before / after table)."""
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
         if PREVIEW in self.data and not self.errors:
             self.preview = query_rule_preview(rule=self.instance)
             self.add_error(None, "Preview only: nothing was saved. Save to keep the rule.")

@@ -49,7 +49,7 @@ class SynonymGroupSerializer(serializers.ModelSerializer[SynonymGroup]):
 class SynonymGroupInputSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=SynonymGroup.Kind.choices)
     terms = serializers.ListField(child=StrictCharField(max_length=200), max_length=50)
-    source = StrictCharField(max_length=200, required=False, allow_blank=True)
+    source = StrictCharField(max_length=200, required=False, allow_blank=True)  # type: ignore[assignment]
     expand_semantic = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
 
@@ -117,7 +117,9 @@ class CurationApi(APIView):
 
     def listed(self, request: Request) -> Response:
         paginator = Pagination()
-        page = paginator.paginate_queryset(self.get_queryset(), request, view=self)
+        page: list[Any] | None = paginator.paginate_queryset(
+            self.get_queryset(), request, view=self
+        )
         return paginator.get_paginated_response(self.output_serializer(page, many=True).data)
 
     def written(self, request: Request, instance: Any, *, partial: bool, code: int) -> Response:

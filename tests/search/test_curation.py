@@ -226,7 +226,12 @@ def test_the_compiled_set_follows_changes_made_elsewhere(
     assert "lamp-desk" not in ids(search("lamp"))
     loads: list[int] = []
     real_load = rewrite.curation_load
-    monkeypatch.setattr(rewrite, "curation_load", lambda: loads.append(1) or real_load())
+
+    def counted_load() -> rewrite.CurationSet:
+        loads.append(1)
+        return real_load()
+
+    monkeypatch.setattr(rewrite, "curation_load", counted_load)
     search("lamp")
     search("lamp")
     assert loads == []  # cached
