@@ -1003,6 +1003,82 @@ def shop_report(results: list[dict[str, Any]], runs: list[dict[str, Any]], fmt: 
     return lines
 
 
+# --- curation: search with 1,000 query rules and 1,000 synonym groups against none ------------------------
+
+
+CURATION_ITEMS = 3000
+CURATION_COUNT = 1000
+
+
+def curation_fill(n_items: int, count: int, seed: int = 5) -> None:
+    """count two-way synonym groups of word pairs and count query rules (equals, contains and
+    phrase conditions over the word list; a boost, a pin and a hide each), written in bulk."""
+    from search.models import QueryRule, SynonymGroup
+
+    rng = np.random.default_rng(seed)
+    words = list(WORDS)
+    pairs = rng.choice(len(words), size=(count, 2))
+    SynonymGroup.objects.bulk_create(
+        SynonymGroup(kind="two_way", terms=[words[a], words[b]]) for a, b in pairs if a != b
+    )
+    matches = ("equals", "contains", "phrase")
+    rules = []
+    for number in range(count):
+        a, b = rng.choice(len(words), size=2)
+        condition = words[a] if number % 2 else f"{words[a]} {words[b]}"
+        rules.append(QueryRule(
+            name=f"bench {number}", position=number, match=matches[number % 3], condition=condition,
+            pins=[{"item": f"lex-{1 + number % n_items}", "position": 1 + number % 5}],
+            hide=[f"lex-{1 + (number * 7) % n_items}"],
+            boosts=[{"category": SYNTHETIC_CATEGORIES[number % len(SYNTHETIC_CATEGORIES)], "factor": 1.5}],
+        ))  # fmt: skip
+    QueryRule.objects.bulk_create(rules)
+
+
+def section_curation(results: list[dict[str, Any]], n: int = CURATION_ITEMS) -> None:
+    """Lexical search (no space is active) over n synthetic items, the same queries with no
+    rules or synonyms, then with 1,000 of each, in one run; and what compiling them costs."""
+    from django.db import connection
+
+    from search.lexical import corpus_cache
+    from search.query import SearchQuery
+    from search.rewrite import curation_cache, curation_load
+    from search.service import item_search
+    from search.types import SearchMode
+
+    say("curation")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_item, embeddings_embedding, embeddings_itemembeddingstate, "
+                       "embeddings_embeddingspace, search_queryrule, search_synonymgroup CASCADE")  # fmt: skip
+    corpus_cache.clear()
+    curation_cache.clear()
+    lexical_synthetic(n)
+    rng = np.random.default_rng(9)
+    queries = [" ".join(rng.choice(WORDS, size=1 + i % 3)) for i in range(200)]
+
+    def run(text: str) -> Any:
+        return item_search(query=SearchQuery(text=text, mode=SearchMode.LEXICAL, facets=False)).hits
+
+    none = timed_queries(run, queries)
+    curation_fill(n, CURATION_COUNT)
+    started = time.perf_counter()
+    curation_load()
+    load_ms = (time.perf_counter() - started) * 1000
+    curation_cache.clear()
+    fired = sum(bool(item_search(query=SearchQuery(text=text, mode=SearchMode.LEXICAL, facets=False)).rules)
+                for text in queries)  # fmt: skip
+    full = timed_queries(run, queries)
+    params = {"mode": "lexical", "queries": len(queries), "k": 24}
+    results.append(measurement("curation-none", n=n, params=params, **none))
+    results.append(measurement("curation-1000-rules-1000-synonyms", n=n,
+                               params={**params, "queries_with_a_rule": fired}, **full))  # fmt: skip
+    results.append(measurement("curation-compile", n=n, p50_ms=load_ms,
+                               params={"rules": CURATION_COUNT, "synonym_groups": CURATION_COUNT}))  # fmt: skip
+    say(
+        f"  none p50 {none['p50_ms']:.1f} ms, with curation p50 {full['p50_ms']:.1f} ms; compile {load_ms:.0f} ms"
+    )
+
+
 # --- gateway: the embedding endpoints under 8 concurrent clients, against the raw provider -------------------
 
 
@@ -1132,7 +1208,8 @@ ROW_SECTIONS = {
 def row_section(row: dict[str, Any]) -> str:
     if row["name"] in SHOP_ROWS:
         return "shop"
-    return "lexical" if row["name"].startswith("lexical-") else ROW_SECTIONS.get(row["name"], "")
+    prefix = row["name"].split("-", 1)[0]
+    return prefix if prefix in {"lexical", "curation"} else ROW_SECTIONS.get(row["name"], "")
 
 
 def merged(path: Path, results: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
@@ -1204,6 +1281,7 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
             lines.append(f"- `{row['name']}`: {json.dumps(detail, default=float)}")
     lines += lexical_report(results, document["meta"]["runs"], fmt)
     lines += shop_report(results, document["meta"]["runs"], fmt)
+    lines += curation_report(results)
     report = docs / "benchmarks.md"
     kept = ""
     if report.exists():  # sections written by hand (their raw data in files of their own)
@@ -1215,6 +1293,29 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
 
 # Everything below this line in docs/benchmarks.md is kept as it is by write_report.
 HAND_WRITTEN = "<!-- sections below are written by hand and kept by bench/run.py -->"
+
+
+def curation_report(results: list[dict[str, Any]]) -> list[str]:
+    rows = {row["name"]: row for row in results if row_section(row) == "curation"}
+    none, full = rows.get("curation-none"), rows.get("curation-1000-rules-1000-synonyms")
+    if none is None or full is None:
+        return []
+    return [
+        "", "## Curation: 1,000 query rules and 1,000 synonym groups", "",
+        f"`bench/run.py --sections curation`: lexical search (no space active, so no embedding cost) over "
+        f"{none['n']} synthetic items, the same {none['params']['queries']} queries with no rules or synonyms, then "
+        f"with 1,000 rules (equals / contains / phrase conditions; a pin, a hide and a category boost each) and "
+        f"1,000 two-way groups, in one run. The groups pair words of the synthetic word list ({len(WORDS)} words), so "
+        f"nearly every query word has synonyms and every query gets its 5 extra phrasings: a worst case for the "
+        f"lexical lists, which then match more items and scan the title index once per phrasing. "
+        f"{full['params']['queries_with_a_rule']} of the queries fired a rule. Rule matching itself is a dictionary "
+        f"lookup per query word on a set compiled once per process ({rows['curation-compile']['p50_ms']:.0f} ms to "
+        f"compile both thousands).", "",
+        "| | p50 ms | p95 ms | ratio p50 | ratio p95 |", "| --- | --- | --- | --- | --- |",
+        f"| none | {none['p50_ms']:.1f} | {none['p95_ms']:.1f} | | |",
+        f"| 1,000 rules + 1,000 synonym groups | {full['p50_ms']:.1f} | {full['p95_ms']:.1f} | "
+        f"{full['p50_ms'] / none['p50_ms']:.2f} | {full['p95_ms'] / none['p95_ms']:.2f} |",
+    ]  # fmt: skip
 
 
 def lexical_report(
@@ -1302,6 +1403,8 @@ def main() -> int:
         section_shop(results, args.lexical_items)
     if "gateway" in sections:
         section_gateway(results, args.api_seconds)
+    if "curation" in sections:  # empties the catalog, as lexical does
+        section_curation(results)
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "host": socket.gethostname(),
         "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),

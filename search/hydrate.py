@@ -22,6 +22,7 @@ def page_hydrate(page: Page) -> list[SearchHit]:
             score=round(entry.score, 6),
             matched=str(entry.matched),
             similarity=entry.similarity,
+            pinned=entry.pinned,
         )
         for entry in page.entries
         if entry.item_id in items

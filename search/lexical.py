@@ -35,6 +35,8 @@ FIELDS = ("title", "category", "attributes", "description")  # weights A, B, C, 
 # Any of the lexemes in an array parameter, each taken as it is (no second normalisation).
 ANY_TERM = "(SELECT string_agg(quote_literal(t), ' | ') FROM unnest(%s::text[]) AS t)::tsquery"
 STATS_SECONDS = 60.0
+# A synonym's match counts a little less than the shopper's own word (BM25 idf, trigram).
+EXPANSION_WEIGHT = 0.8
 _DIGIT = re.compile(r"\d")
 _JOINED = re.compile(r"\w[-_./]\w")
 T = TypeVar("T")
@@ -127,16 +129,24 @@ def idf(items: int, frequency: int) -> float:
 
 
 def bm25_list(
-    text: str, item_filter: ItemFilter, depth: int, *, negative_text: str = ""
+    text: str,
+    item_filter: ItemFilter,
+    depth: int,
+    *,
+    negative_text: str = "",
+    expansions: Sequence[str] = (),
 ) -> RankedList:
     """Items with any query term, best BM25F score first (ties: the item id); items matching
-    the negative text are left out."""
-    terms = query_terms(text)
+    the negative text are left out. The lexemes of ``expansions`` (other phrasings of the
+    query, from synonyms) are query terms too, weighing ``EXPANSION_WEIGHT`` of their own."""
+    own = query_terms(text)
+    terms = list(dict.fromkeys([*own, *query_terms(" ".join(expansions))]))
     if not terms:
         return RankedList(name="lexical", kind=ListKind.LEXICAL, entries=[])
     items, average = _corpus()
     frequencies = _document_frequencies(terms)
-    idfs = [idf(max(items, 1), frequencies[term]) for term in terms]
+    idfs = [idf(max(items, 1), frequencies[term]) * (1.0 if term in own else EXPANSION_WEIGHT)
+            for term in terms]  # fmt: skip
     wa, wb, wc, wd = _weights()
     k1, b = float(settings.SEARCHAPP_BM25_K1), float(settings.SEARCHAPP_BM25_B)
     where, params = _where(item_filter, negative_text)
@@ -221,23 +231,42 @@ def identifier_list(text: str, item_filter: ItemFilter) -> tuple[RankedList, boo
 
 
 def trigram_list(
-    text: str, item_filter: ItemFilter, depth: int, *, negative_text: str = ""
+    text: str,
+    item_filter: ItemFilter,
+    depth: int,
+    *,
+    negative_text: str = "",
+    expansions: Sequence[str] = (),
 ) -> RankedList:
     """Titles that contain something close to the query, spelling mistakes and all
-    (pg_trgm word similarity over the lower-cased title, its GIN index)."""
-    if len(text.strip()) < 3:
+    (pg_trgm word similarity over the lower-cased title, its GIN index). With
+    ``expansions``, an item's score is its best similarity over the query and each of them
+    (theirs times ``EXPANSION_WEIGHT``)."""
+    variants = [variant for variant in dict.fromkeys([text, *expansions])
+                if len(variant.strip()) >= 3]  # fmt: skip
+    if not variants:
         return RankedList(name="trigram", kind=ListKind.LEXICAL, entries=[])
     where, params = _where(item_filter, negative_text)
     threshold = float(settings.SEARCHAPP_TRIGRAM_THRESHOLD)
-    sql = (
-        "SELECT i.id, word_similarity(lower(%s), lower(i.title)) AS similarity "  # noqa: S608
-        f"FROM catalog_item i WHERE lower(%s) <%% lower(i.title) AND {where} "
-        "ORDER BY similarity DESC, i.id LIMIT %s"
+    # One index scan per phrasing, then each item's best similarity.
+    one = (
+        "SELECT i.id, %s * word_similarity(lower(%s), lower(i.title)) AS similarity "  # noqa: S608
+        f"FROM catalog_item i WHERE lower(%s) <%% lower(i.title) AND {where}"
     )
+    sql = (
+        "SELECT id, max(similarity) AS similarity FROM ("  # noqa: S608
+        + " UNION ALL ".join([one] * len(variants))
+        + ") AS found GROUP BY id ORDER BY similarity DESC, id LIMIT %s"
+    )
+    arguments = [
+        value
+        for variant in variants
+        for value in (1.0 if variant == text else EXPANSION_WEIGHT, variant, variant, *params)
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                        [str(threshold)])  # fmt: skip
-        cursor.execute(sql, [text, text, *params, depth])
+        cursor.execute(sql, [*arguments, depth])
         rows = cursor.fetchall()
     entries = [Ranked(item_id=item_id, score=float(similarity)) for item_id, similarity in rows]
     return RankedList(name="trigram", kind=ListKind.LEXICAL, entries=entries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from catalog.filters import ItemFilter
@@ -18,6 +19,13 @@ class UnknownItem(LookupError):
 # service both use these.
 NOTHING_TO_SEARCH = "Give something to search for: text, an image, or an item_id (more like this)."
 LEXICAL_NEEDS_TEXT = "Lexical search needs text."
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def query_normalise(text: str) -> str:
+    """A query as rules, synonyms and analytics compare it: lower case, accents kept,
+    punctuation as spaces, spaces collapsed ("  T-Shirt,  Blue!" -> "t shirt blue")."""
+    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,10 @@ class SearchQuery:
     # score a result needs (semantic and hybrid; lexical results keep every match).
     cutoff: float | None = None
     facets: bool = True  # count facets over the relevant set
+    # Set by the rewrite stage: other phrasings of ``text`` (synonyms) that the lexical lists
+    # also match, and the text the vector lists embed when synonyms widen it ("" for text).
+    expansions: tuple[str, ...] = ()
+    semantic_text: str = ""
 
     @property
     def has_semantic_parts(self) -> bool:

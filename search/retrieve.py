@@ -47,7 +47,7 @@ def vector_lists(
         try:
             vector = space_query_vector(
                 space=space,
-                text=query.text,
+                text=query.semantic_text or query.text,
                 text_weight=query.text_weight,
                 image=image,
                 image_weight=query.image_weight,
@@ -82,8 +82,10 @@ def vector_lists(
 
 
 def lexical_lists(query: SearchQuery, depth: int, item_filter: ItemFilter) -> list[RankedList]:
-    """BM25 over the items' documents, and the fuzzy title list for misspellings."""
+    """BM25 over the items' documents, and the fuzzy title list for misspellings; both also
+    match the query's expansions (synonyms)."""
+    negative, expansions = query.negative_text, query.expansions
     return [
-        bm25_list(query.text, item_filter, depth, negative_text=query.negative_text),
-        trigram_list(query.text, item_filter, depth, negative_text=query.negative_text),
+        bm25_list(query.text, item_filter, depth, negative_text=negative, expansions=expansions),
+        trigram_list(query.text, item_filter, depth, negative_text=negative, expansions=expansions),
     ]

@@ -25,9 +25,12 @@ from search.fuse import FusionProfile, lists_fuse
 from search.hydrate import page_hydrate
 from search.lexical import did_you_mean, identifier_list
 from search.post import (
+    boosts_apply,
     entries_sort,
     filtered_keys,
+    hidden_removed,
     page_of,
+    pins_place,
     relevant_set,
     score_floor,
     with_pins,
@@ -35,8 +38,16 @@ from search.post import (
 from search.profiles import profile_active
 from search.query import SearchQuery, UnknownItem
 from search.retrieve import lexical_lists, list_depth, vector_lists
-from search.rewrite import query_rewrite
-from search.types import Fused, ListKind, RankedList, SearchMode, SearchResults, Skipped
+from search.rewrite import CurationSet, query_rewrite
+from search.types import (
+    Curation,
+    Fused,
+    ListKind,
+    RankedList,
+    SearchMode,
+    SearchResults,
+    Skipped,
+)
 
 NO_SPACE = "no active embedding space could embed this query"
 # Fewer lexical matches than this and a fuzzy title match: suggest a spelling.
@@ -123,19 +134,31 @@ class Ranking:
     cutoff: float | None
 
 
-def query_rank(query: SearchQuery, profile: FusionProfile) -> Ranking:
+def _fused(
+    query: SearchQuery, profile: FusionProfile, retrieval: Retrieval, curation: Curation
+) -> list[Fused]:
+    """The fused ranking after the score floor, the rules' boosts and hidden items."""
+    fused = score_floor(lists_fuse(retrieval.lists, profile), _floor(query, profile))
+    return hidden_removed(boosts_apply(fused, curation.boosts), curation.hide)
+
+
+def query_rank(
+    query: SearchQuery, profile: FusionProfile, curation: Curation | None = None
+) -> Ranking:
     """Retrieve, fuse and post-process: the relevant set is retrieved without the facet
     filters and deep enough to hold every relevant item, then the filters choose from it, so
     that counts, facets and sorting all speak of the same set. Where the relevant set could
     not hold every match (a cutoff that cut nothing, lists full to their depth) and filters
-    narrow it, the filtered lists answer instead."""
+    narrow it, the filtered lists answer instead. The fired rules' ``curation`` boosts and
+    hides before the cutoff and pins after sorting."""
+    curation = curation or Curation()
     lexical = query.mode == SearchMode.LEXICAL
     depth = max(
         list_depth(query),
         settings.SEARCHAPP_SEARCH_DEPTH if lexical else settings.SEARCHAPP_RELEVANT_DEPTH,
     )
     retrieval = query_retrieve(query, query.relevance_filter, depth)
-    fused = score_floor(lists_fuse(retrieval.lists, profile), _floor(query, profile))
+    fused = _fused(query, profile, retrieval, curation)
     ratio = cutoff_ratio(query, retrieval)
     relevant = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
     keys = filtered_keys([entry.item_id for entry in relevant], query.candidates_filter)
@@ -144,11 +167,14 @@ def query_rank(query: SearchQuery, profile: FusionProfile) -> Ranking:
     narrows = query.candidates_filter != query.relevance_filter
     if narrows and full and len(relevant) >= len(fused) and len(entries) < depth:
         retrieval = query_retrieve(query, query.candidates_filter, depth)
-        fused = score_floor(lists_fuse(retrieval.lists, profile), _floor(query, profile))
+        fused = _fused(query, profile, retrieval, curation)
         entries = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
         keys = filtered_keys([entry.item_id for entry in entries], query.candidates_filter)
         entries = [entry for entry in entries if entry.item_id in keys]
-    return Ranking(entries_sort(entries, keys, query.sort), relevant, retrieval, ratio)
+    relevant = hidden_removed(relevant, curation.hide)
+    entries = entries_sort(hidden_removed(entries, curation.hide), keys, query.sort)
+    ranked = pins_place(entries, curation.pins, curation.hide)
+    return Ranking(ranked, relevant, retrieval, ratio)
 
 
 def _floor(query: SearchQuery, profile: FusionProfile) -> float | None:
@@ -167,16 +193,23 @@ def _suggestion(query: SearchQuery, retrieval: Retrieval) -> str | None:
     return did_you_mean(query.text, titles)
 
 
-def item_search(*, query: SearchQuery, profile: FusionProfile | None = None) -> SearchResults:
-    """Search; ``profile`` overrides the active search profile (evaluation and tuning)."""
+def item_search(
+    *,
+    query: SearchQuery,
+    profile: FusionProfile | None = None,
+    curation: CurationSet | None = None,
+) -> SearchResults:
+    """Search; ``profile`` overrides the active search profile (evaluation and tuning),
+    ``curation`` the active rules and synonyms (a rule's preview, benchmarks)."""
     started = time.perf_counter()
     problem = query.problem()
     if problem is not None:
         raise ValueError(problem[1])
     _check_item(query)
-    query = query_rewrite(query)
+    rewritten = query_rewrite(query, curation)
+    query = rewritten.query
     profile = profile or profile_active()
-    ranking = query_rank(query, profile)
+    ranking = query_rank(query, profile, rewritten.curation)
     retrieval = ranking.retrieval
     page = page_of(ranking.entries, page=query.page, k=query.k)
     facets = None
@@ -197,4 +230,5 @@ def item_search(*, query: SearchQuery, profile: FusionProfile | None = None) -> 
         facets=facets,
         sort=query.sort,
         cutoff=ranking.cutoff,
+        rules=rewritten.curation.rules,
     )

@@ -65,6 +65,40 @@ class Fused:
     score: float
     matched: Matched
     similarity: float | None
+    pinned: bool = False  # placed by a query rule
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Pin:
+    item_id: int
+    position: int  # 1-based, in the final order
+
+
+@dataclass(frozen=True)
+class Boost:
+    """Multiply the fused score of the items that match (one of item, category,
+    attribute) by ``factor``: above 1 boosts, below 1 buries."""
+
+    factor: float
+    item_id: int | None = None
+    category: str | None = None
+    attribute: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Curation:
+    """What the fired query rules ask of the post stage."""
+
+    rules: tuple[FiredRule, ...] = ()
+    pins: tuple[Pin, ...] = ()
+    hide: frozenset[int] = frozenset()
+    boosts: tuple[Boost, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +122,7 @@ class SearchHit:
     score: float
     matched: str  # "text" or "image": the source that matched best
     similarity: float | None  # best cosine similarity over the spaces, when semantic
+    pinned: bool = False  # placed at its position by a query rule
 
 
 @dataclass(frozen=True)
@@ -105,6 +140,7 @@ class SearchResults:
     facets: Facets | None = None  # counts over the relevant set
     sort: SortOrder = SortOrder.RELEVANCE
     cutoff: float | None = None  # the share of the best score the relevant set kept
+    rules: tuple[FiredRule, ...] = ()  # the query rules that fired, in order
 
     @property
     def has_next(self) -> bool:

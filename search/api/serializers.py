@@ -8,7 +8,7 @@ from catalog.api.serializers import ItemOutputSerializer
 from catalog.models import Item
 from search.facets import AttributeFacet, Facets, FacetValue, PriceBucket
 from search.suggest import CategorySuggestion, Suggestions
-from search.types import SearchHit, SearchResults, Skipped
+from search.types import FiredRule, SearchHit, SearchResults, Skipped
 
 
 class SearchHitItemSerializer(serializers.ModelSerializer[Item]):
@@ -27,6 +27,12 @@ class SearchHitSerializer(serializers.Serializer[SearchHit]):
     score = serializers.FloatField()
     matched = serializers.ChoiceField(choices=["text", "image"])
     similarity = serializers.FloatField(allow_null=True)
+    pinned = serializers.BooleanField(help_text="placed at its position by a query rule")
+
+
+class FiredRuleSerializer(serializers.Serializer[FiredRule]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
 
 
 class SkippedSerializer(serializers.Serializer[Skipped]):
@@ -83,6 +89,8 @@ class SearchOutputSerializer(serializers.Serializer[SearchResults]):
 
     def get_search_id(self, obj: SearchResults) -> str | None:
         return self.context.get("search_id")
+
+    rules = FiredRuleSerializer(many=True, help_text="the query rules that fired, in order")
 
 
 class CategorySuggestionSerializer(serializers.Serializer[CategorySuggestion]):
