@@ -115,6 +115,20 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
+@pytest.fixture
+def minilm_providers(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """EMBEDDING_PROVIDERS with ../shared's real all-MiniLM-L6-v2 as "minilm" (skipped when it
+    is missing); worker wake-ups are off, as these tests embed in-process."""
+    from embeddings import queue as embedding_queue
+
+    model = shared_dir / "models" / "all-minilm-l6-v2-int8"
+    if not model.is_dir():
+        pytest.skip(f"needs {model}")
+    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
+    return {"minilm": {"BACKEND": "embeddings.providers.onnx.OnnxProvider",
+                       "OPTIONS": {"path": str(model)}}}  # fmt: skip
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -33,8 +33,8 @@ Choices where the docs are unclear:
   without width or byte order, so we ask for ``float``.
 - No per-request token limit is documented (128k tokens is the context of one input, cut
   by ``truncate``), so the only budget besides the 96 inputs is the image bytes.
-- ``billed_units.input_tokens`` becomes ``Usage.text_tokens``; ``image_tokens`` has no
-  field in ``Usage`` and is not recorded.
+- ``billed_units.input_tokens`` becomes ``base.Usage.text_tokens``; ``image_tokens`` has no
+  field in ``base.Usage`` and is not recorded.
 
 The key: OPTIONS["api_key"], else ``COHERE_API_KEY`` (this project's name), else
 ``CO_API_KEY`` (the name Cohere's SDK reads).
@@ -49,34 +49,23 @@ from typing import Any, ClassVar
 import numpy as np
 from django.core import checks
 
-from embeddings.providers.base import (
-    EmbeddingInput,
-    EmbeddingResult,
-    ImagePart,
-    InputType,
-    Option,
-    PermanentProviderError,
-    TextPart,
-    Usage,
-    invalid_option,
-)
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, vendor_options
+from embeddings.providers import base, http
 
 MODELS = ("embed-v4.0",)
 DIMENSIONS = (256, 512, 1024, 1536)  # embed-v4.0's; 1536 by default
 TRUNCATE = ("NONE", "START", "END")
-INPUT_TYPES = {InputType.QUERY: "search_query", InputType.DOCUMENT: "search_document"}
+INPUT_TYPES = {base.InputType.QUERY: "search_query", base.InputType.DOCUMENT: "search_document"}
 SDK_API_KEY_ENV = "CO_API_KEY"
 MAX_DATA_URI_BYTES = 5_000_000  # per image
 MAX_REQUEST_IMAGE_BYTES = 20_000_000  # all data URIs of one request
 DATA_URI_PREFIX = len("data:image/jpeg;base64,")
 
 
-def data_uri_length(part: ImagePart) -> int:
+def data_uri_length(part: base.ImagePart) -> int:
     return len("data:;base64,") + len(part.content_type) + 4 * ((len(part.data) + 2) // 3)
 
 
-class CohereProvider(HttpProvider):
+class CohereProvider(http.HttpProvider):
     """OPTIONS (besides the ones every hosted provider understands): ``model`` (embed-v4.0),
     ``dimensions`` (256, 512, 1024 or 1536, the default), ``truncate`` (END by default:
     NONE, START or END), ``max_batch`` (inputs per call, at most 96)."""
@@ -87,20 +76,22 @@ class CohereProvider(HttpProvider):
     api_key_env = "COHERE_API_KEY"
     max_inputs_per_request = 96
     # The file size that keeps the base64 data URI within 5 MB.
-    image_limits = ImageLimits(max_bytes=(MAX_DATA_URI_BYTES - DATA_URI_PREFIX) * 3 // 4)
+    image_limits = http.ImageLimits(max_bytes=(MAX_DATA_URI_BYTES - DATA_URI_PREFIX) * 3 // 4)
 
-    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
-        model=Option(str, choices=MODELS),
-        dimensions=Option(int, choices=DIMENSIONS),
-        truncate=Option(str, "END"),  # NONE, START or END, in any case
-        max_batch=Option(int, 96, minimum=1, maximum=96),
+    declared_options: ClassVar[Mapping[str, base.Option]] = http.vendor_options(
+        model=base.Option(str, choices=MODELS),
+        dimensions=base.Option(int, choices=DIMENSIONS),
+        truncate=base.Option(str, "END"),  # NONE, START or END, in any case
+        max_batch=base.Option(int, 96, minimum=1, maximum=96),
     )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
         self.truncate = self.options["truncate"].upper()
         if self.truncate not in TRUNCATE:
-            raise invalid_option(alias, "truncate", "one of " + ", ".join(TRUNCATE), self.truncate)
+            raise base.invalid_option(
+                alias, "truncate", "one of " + ", ".join(TRUNCATE), self.truncate
+            )
         self.capabilities = self.hosted_capabilities(
             self.options["dimensions"] or DIMENSIONS[-1], interleaved=True
         )
@@ -114,7 +105,7 @@ class CohereProvider(HttpProvider):
             or os.environ.get(SDK_API_KEY_ENV)
         )
         if not key:
-            raise PermanentProviderError(
+            raise base.PermanentProviderError(
                 self.alias,
                 f"no API key: set the {self.api_key_env} (or {SDK_API_KEY_ENV}) environment "
                 "variable or OPTIONS['api_key']",
@@ -129,8 +120,8 @@ class CohereProvider(HttpProvider):
     # --- the call --------------------------------------------------------------------------------
 
     def request_for(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> HttpRequest:
+        self, inputs: Sequence[base.EmbeddingInput], *, input_type: base.InputType
+    ) -> http.HttpRequest:
         body: dict[str, Any] = {
             "model": self.model,
             "input_type": INPUT_TYPES[input_type],
@@ -139,15 +130,15 @@ class CohereProvider(HttpProvider):
             "output_dimension": self.capabilities.dimensions,
             "truncate": self.truncate,
         }
-        return HttpRequest(method="POST", path="/v2/embed", json=body)
+        return http.HttpRequest(method="POST", path="/v2/embed", json=body)
 
     @staticmethod
-    def _content(part: TextPart | ImagePart) -> dict[str, Any]:
-        if isinstance(part, TextPart):
+    def _content(part: base.TextPart | base.ImagePart) -> dict[str, Any]:
+        if isinstance(part, base.TextPart):
             return {"type": "text", "text": part.text}
         return {"type": "image_url", "image_url": {"url": part.data_url()}}
 
-    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+    def parse(self, body: Any, inputs: Sequence[base.EmbeddingInput]) -> base.EmbeddingResult:
         rows = body["embeddings"]["float"]
         if len(rows) != len(inputs):
             raise ValueError(f"expected {len(inputs)} embeddings, got {len(rows)}")
@@ -155,7 +146,9 @@ class CohereProvider(HttpProvider):
         if vectors.ndim != 2:
             raise ValueError("embeddings of different lengths")
         billed = (body.get("meta") or {}).get("billed_units") or {}
-        sent_images = [part for parts in inputs for part in parts if isinstance(part, ImagePart)]
+        sent_images = [
+            part for parts in inputs for part in parts if isinstance(part, base.ImagePart)
+        ]
         answered = body.get("images") or []
         # Cohere reports the images' sizes when it lists them; otherwise count what was sent.
         pixels = (
@@ -163,9 +156,9 @@ class CohereProvider(HttpProvider):
             if answered
             else sum(part.pixels() for part in sent_images)
         )
-        return EmbeddingResult(
+        return base.EmbeddingResult(
             vectors=vectors,
-            usage=Usage(
+            usage=base.Usage(
                 inputs=len(inputs),
                 text_tokens=int(billed.get("input_tokens", 0)),
                 images=int(billed.get("images", len(sent_images))),
@@ -175,8 +168,8 @@ class CohereProvider(HttpProvider):
 
     # --- the image budget of one request ---------------------------------------------------------
 
-    def input_cost(self, parts: EmbeddingInput) -> int:
-        return sum(data_uri_length(part) for part in parts if isinstance(part, ImagePart))
+    def input_cost(self, parts: base.EmbeddingInput) -> int:
+        return sum(data_uri_length(part) for part in parts if isinstance(part, base.ImagePart))
 
     def max_request_cost(self) -> int:
         return MAX_REQUEST_IMAGE_BYTES

@@ -36,26 +36,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from embeddings.providers.base import (
-    EmbeddingInput,
-    EmbeddingResult,
-    ImagePart,
-    InputType,
-    Option,
-    TextPart,
-    Usage,
-)
-from embeddings.providers.http import (
-    HttpProvider,
-    HttpRequest,
-    ImageLimits,
-    decode_vector,
-    vendor_options,
-)
+from embeddings.providers import base, http
 
 MODELS = ("jina-clip-v2",)
 FULL_DIMENSIONS, SMALLEST_DIMENSIONS = 1024, 64  # Matryoshka sizes; the blog's model table
-TASKS = {InputType.QUERY: "retrieval.query", InputType.DOCUMENT: "retrieval.passage"}
+TASKS = {base.InputType.QUERY: "retrieval.query", base.InputType.DOCUMENT: "retrieval.passage"}
 EMBEDDING_TYPES = ("float", "base64")
 # No documented count for jina-clip-v2; the endpoint's own validation error reads "input
 # length is larger than the largest allowed size 2048" (github.com/refly-ai/refly#831).
@@ -63,8 +48,8 @@ MAX_INPUTS_PER_REQUEST = 2048
 MODEL_IMAGE_SIDE = 512
 
 
-class JinaProvider(HttpProvider):
-    """OPTIONS (besides the shared ones in `HttpProvider`): model (jina-clip-v2),
+class JinaProvider(http.HttpProvider):
+    """OPTIONS (besides the shared ones in `http.HttpProvider`): model (jina-clip-v2),
     dimensions (64..1024, default 1024), embedding_type ("float" or "base64"), truncate
     (default True: Jina cuts texts over 8,192 tokens instead of failing the batch),
     max_batch (inputs per call, default 32)."""
@@ -74,14 +59,14 @@ class JinaProvider(HttpProvider):
     default_model = "jina-clip-v2"
     api_key_env = "JINA_API_KEY"
     max_inputs_per_request = MAX_INPUTS_PER_REQUEST
-    image_limits: ClassVar[ImageLimits] = ImageLimits(max_pixels=MODEL_IMAGE_SIDE**2)
+    image_limits: ClassVar[http.ImageLimits] = http.ImageLimits(max_pixels=MODEL_IMAGE_SIDE**2)
 
-    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
-        model=Option(str, choices=MODELS),
-        dimensions=Option(int, minimum=SMALLEST_DIMENSIONS, maximum=FULL_DIMENSIONS),
-        embedding_type=Option(str, "float", choices=EMBEDDING_TYPES),
-        truncate=Option(bool, True),
-        max_batch=Option(int, 32, minimum=1),
+    declared_options: ClassVar[Mapping[str, base.Option]] = http.vendor_options(
+        model=base.Option(str, choices=MODELS),
+        dimensions=base.Option(int, minimum=SMALLEST_DIMENSIONS, maximum=FULL_DIMENSIONS),
+        embedding_type=base.Option(str, "float", choices=EMBEDDING_TYPES),
+        truncate=base.Option(bool, True),
+        max_batch=base.Option(int, 32, minimum=1),
     )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
@@ -92,9 +77,9 @@ class JinaProvider(HttpProvider):
         self.capabilities = self.hosted_capabilities(self.options["dimensions"] or FULL_DIMENSIONS)
 
     def request_for(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> HttpRequest:
-        return HttpRequest(
+        self, inputs: Sequence[base.EmbeddingInput], *, input_type: base.InputType
+    ) -> http.HttpRequest:
+        return http.HttpRequest(
             method="POST",
             path="/embeddings",
             json={
@@ -109,7 +94,7 @@ class JinaProvider(HttpProvider):
             headers={"Accept": "application/json"},
         )
 
-    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+    def parse(self, body: Any, inputs: Sequence[base.EmbeddingInput]) -> base.EmbeddingResult:
         data = body["data"]
         if len(data) != len(inputs):
             raise ValueError(f"{len(data)} embeddings for {len(inputs)} inputs")
@@ -118,12 +103,12 @@ class JinaProvider(HttpProvider):
         if sorted(indices) != list(range(len(inputs))):
             raise ValueError(f"indices {indices} do not cover the {len(inputs)} inputs")
         for index, item in zip(indices, data, strict=True):
-            vectors[index] = decode_vector(item["embedding"])
+            vectors[index] = http.decode_vector(item["embedding"])
         usage = body.get("usage") or {}
-        images = [part for parts in inputs for part in parts if isinstance(part, ImagePart)]
-        return EmbeddingResult(
+        images = [part for parts in inputs for part in parts if isinstance(part, base.ImagePart)]
+        return base.EmbeddingResult(
             vectors=vectors,
-            usage=Usage(
+            usage=base.Usage(
                 inputs=len(inputs),
                 # Jina counts image tokens in the same total as text tokens.
                 text_tokens=int(usage.get("total_tokens") or usage.get("prompt_tokens") or 0),
@@ -133,9 +118,9 @@ class JinaProvider(HttpProvider):
         )
 
 
-def input_object(parts: EmbeddingInput) -> dict[str, str]:
+def input_object(parts: base.EmbeddingInput) -> dict[str, str]:
     """One part per input (jina-clip-v2 is not interleaved): a text or a base64 image."""
     (part,) = parts
-    if isinstance(part, TextPart):
+    if isinstance(part, base.TextPart):
         return {"text": part.text}
     return {"image": part.base64()}

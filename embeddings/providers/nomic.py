@@ -40,17 +40,7 @@ from typing import Any, ClassVar
 import httpx
 import numpy as np
 
-from embeddings.providers.base import (
-    EmbeddingInput,
-    EmbeddingResult,
-    ImagePart,
-    InputType,
-    Option,
-    TextPart,
-    Usage,
-    invalid_option,
-)
-from embeddings.providers.http import HttpProvider, HttpRequest, ImageLimits, vendor_options
+from embeddings.providers import base, http
 
 FULL_DIMENSIONS = 768
 MIN_DIMENSIONS = 64  # the smallest size Nomic recommends; its client warns below it
@@ -60,15 +50,15 @@ TEXT_MODELS = {
     "nomic-embed-text-v1": "nomic-embed-vision-v1",
 }
 MATRYOSHKA_MODELS = frozenset({"nomic-embed-text-v1.5"})
-TASK_TYPES = {InputType.QUERY: "search_query", InputType.DOCUMENT: "search_document"}
+TASK_TYPES = {base.InputType.QUERY: "search_query", base.InputType.DOCUMENT: "search_document"}
 LONG_TEXT_MODES = ("truncate", "mean")
 MAX_TEXTS_PER_REQUEST = 10  # nomic/embed.py MAX_TEXT_REQUEST_SIZE
 MAX_IMAGES_PER_REQUEST = 512  # nomic/embed.py MAX_IMAGE_REQUEST_SIZE
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
-class NomicProvider(HttpProvider):
-    """OPTIONS (besides the shared ones in `HttpProvider`): model (the text model,
+class NomicProvider(http.HttpProvider):
+    """OPTIONS (besides the shared ones in `http.HttpProvider`): model (the text model,
     nomic-embed-text-v1.5), vision_model (nomic-embed-vision-v1.5; set it to "" or None
     for a text-only alias), dimensions (64..768 for a text-only v1.5 alias; 768 whenever
     images are embedded, because the image endpoint has no dimensionality), long_text_mode
@@ -80,16 +70,16 @@ class NomicProvider(HttpProvider):
     api_key_env = "NOMIC_API_KEY"
     max_inputs_per_request = MAX_TEXTS_PER_REQUEST
     max_images_per_request: ClassVar[int | None] = MAX_IMAGES_PER_REQUEST
-    image_limits: ClassVar[ImageLimits] = ImageLimits(
+    image_limits: ClassVar[http.ImageLimits] = http.ImageLimits(
         max_pixels=512 * 512, formats=frozenset(EXTENSIONS)
     )
 
-    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
-        model=Option(str, choices=tuple(TEXT_MODELS)),
-        vision_model=Option(str),  # left out: the text model's; None or "": text only
-        dimensions=Option(int, minimum=MIN_DIMENSIONS, maximum=FULL_DIMENSIONS),
-        long_text_mode=Option(str, "truncate", choices=LONG_TEXT_MODES),
-        max_batch=Option(int, 64, minimum=1),
+    declared_options: ClassVar[Mapping[str, base.Option]] = http.vendor_options(
+        model=base.Option(str, choices=tuple(TEXT_MODELS)),
+        vision_model=base.Option(str),  # left out: the text model's; None or "": text only
+        dimensions=base.Option(int, minimum=MIN_DIMENSIONS, maximum=FULL_DIMENSIONS),
+        long_text_mode=base.Option(str, "truncate", choices=LONG_TEXT_MODES),
+        max_batch=base.Option(int, 64, minimum=1),
     )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
@@ -99,7 +89,7 @@ class NomicProvider(HttpProvider):
         self.vision_model = str(vision) if vision else None
         if self.vision_model not in (None, partner):
             expected = f"{partner!r} (the one in {self.model}'s space) or None for text only"
-            raise invalid_option(alias, "vision_model", expected, self.vision_model)
+            raise base.invalid_option(alias, "vision_model", expected, self.vision_model)
         dimensions = self.options["dimensions"] or FULL_DIMENSIONS
         if dimensions != FULL_DIMENSIONS and (
             self.model not in MATRYOSHKA_MODELS or self.vision_model is not None
@@ -111,7 +101,7 @@ class NomicProvider(HttpProvider):
                 if self.vision_model
                 else ""
             )
-            raise invalid_option(alias, "dimensions", expected, dimensions)
+            raise base.invalid_option(alias, "dimensions", expected, dimensions)
         self.long_text_mode = self.options["long_text_mode"]
         self.capabilities = self.hosted_capabilities(
             dimensions, image=self.vision_model is not None
@@ -120,8 +110,8 @@ class NomicProvider(HttpProvider):
     # --- one request -----------------------------------------------------------------------
 
     def request_for(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> HttpRequest:
+        self, inputs: Sequence[base.EmbeddingInput], *, input_type: base.InputType
+    ) -> http.HttpRequest:
         if all(is_text(parts) for parts in inputs):
             body: dict[str, Any] = {
                 "model": self.model,
@@ -131,9 +121,9 @@ class NomicProvider(HttpProvider):
             }
             if self.model in MATRYOSHKA_MODELS:
                 body["dimensionality"] = self.capabilities.dimensions
-            return HttpRequest(method="POST", path="/v1/embedding/text", json=body)
+            return http.HttpRequest(method="POST", path="/v1/embedding/text", json=body)
         images = [image_of(parts) for parts in inputs]
-        return HttpRequest(
+        return http.HttpRequest(
             method="POST",
             path="/v1/embedding/image",
             data={"model": self.vision_model},
@@ -146,7 +136,7 @@ class NomicProvider(HttpProvider):
             ],
         )
 
-    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+    def parse(self, body: Any, inputs: Sequence[base.EmbeddingInput]) -> base.EmbeddingResult:
         embeddings = body["embeddings"]
         if len(embeddings) != len(inputs):
             raise ValueError(f"{len(embeddings)} embeddings for {len(inputs)} inputs")
@@ -156,11 +146,11 @@ class NomicProvider(HttpProvider):
         if all(is_text(parts) for parts in inputs):
             usage = body.get("usage") or {}
             tokens = int(usage.get("total_tokens") or usage.get("prompt_tokens") or 0)
-            return EmbeddingResult(vectors, Usage(inputs=len(inputs), text_tokens=tokens))
+            return base.EmbeddingResult(vectors, base.Usage(inputs=len(inputs), text_tokens=tokens))
         images = [image_of(parts) for parts in inputs]
-        return EmbeddingResult(
+        return base.EmbeddingResult(
             vectors,
-            Usage(
+            base.Usage(
                 inputs=len(inputs),
                 images=len(images),
                 image_pixels=sum(image.pixels() for image in images),
@@ -180,19 +170,19 @@ class NomicProvider(HttpProvider):
         return super().error_message(response)
 
 
-def is_text(parts: EmbeddingInput) -> bool:
-    return len(parts) == 1 and isinstance(parts[0], TextPart)
+def is_text(parts: base.EmbeddingInput) -> bool:
+    return len(parts) == 1 and isinstance(parts[0], base.TextPart)
 
 
-def text_of(parts: EmbeddingInput) -> str:
+def text_of(parts: base.EmbeddingInput) -> str:
     (part,) = parts
-    if not isinstance(part, TextPart):
+    if not isinstance(part, base.TextPart):
         raise TypeError("a Nomic text request holds texts only")
     return part.text
 
 
-def image_of(parts: EmbeddingInput) -> ImagePart:
+def image_of(parts: base.EmbeddingInput) -> base.ImagePart:
     (part,) = parts
-    if not isinstance(part, ImagePart):
+    if not isinstance(part, base.ImagePart):
         raise TypeError("a Nomic image request holds images only")
     return part

@@ -33,7 +33,7 @@ What the OpenAI docs do not cover, and how this provider handles it:
   ``http://host:7997/`` and ``http://host:7997/v1`` all post to
   ``http://host:7997/v1/embeddings``, and ``https://gw/openai/v1`` to
   ``https://gw/openai/v1/embeddings``.
-- Usage: ``prompt_tokens`` of text requests is recorded as text tokens; image requests
+- base.Usage: ``prompt_tokens`` of text requests is recorded as text tokens; image requests
   record the images and pixels sent (servers count image "tokens" in their own ways).
 """
 
@@ -47,22 +47,7 @@ import httpx
 import numpy as np
 from django.core import checks
 
-from embeddings.providers.base import (
-    EmbeddingInput,
-    EmbeddingResult,
-    ImagePart,
-    InputType,
-    Option,
-    TextPart,
-    Usage,
-)
-from embeddings.providers.http import (
-    HttpProvider,
-    HttpRequest,
-    ImageLimits,
-    decode_vector,
-    vendor_options,
-)
+from embeddings.providers import base, http
 
 MAX_INPUTS_PER_REQUEST = 2048  # OpenAI: "any array must be 2048 dimensions or less"
 DEFAULT_MAX_BATCH = 64
@@ -76,8 +61,8 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-class OpenAICompatibleProvider(HttpProvider):
-    """OPTIONS (beside HttpProvider's): base_url, model and dimensions (required),
+class OpenAICompatibleProvider(http.HttpProvider):
+    """OPTIONS (beside http.HttpProvider's): base_url, model and dimensions (required),
     api_key (else OPENAI_API_KEY; none sent when neither is set), send_dimensions (false),
     encoding_format ("float" | "base64"), max_batch (64, at most 2048),
     max_request_tokens (300,000; 0 for no budget), images (false), image_format ("base64" |
@@ -91,20 +76,20 @@ class OpenAICompatibleProvider(HttpProvider):
     max_inputs_per_request = MAX_INPUTS_PER_REQUEST
     max_images_per_request = MAX_INPUTS_PER_REQUEST  # texts and images apart
 
-    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
-        base_url=Option(str, required=True),
-        model=Option(str, required=True),
-        dimensions=Option(int, required=True, minimum=1),
-        send_dimensions=Option(bool, False),
-        encoding_format=Option(str, "float", choices=ENCODING_FORMATS),
-        max_batch=Option(int, DEFAULT_MAX_BATCH, minimum=1, maximum=MAX_INPUTS_PER_REQUEST),
-        max_request_tokens=Option(int, DEFAULT_MAX_REQUEST_TOKENS, minimum=0),  # 0: no budget
-        images=Option(bool, False),
-        image_format=Option(str, "base64", choices=IMAGE_FORMATS),
-        max_image_pixels=Option(int, minimum=1),
-        max_image_bytes=Option(int, minimum=1),
-        query_prefix=Option(str, ""),
-        document_prefix=Option(str, ""),
+    declared_options: ClassVar[Mapping[str, base.Option]] = http.vendor_options(
+        base_url=base.Option(str, required=True),
+        model=base.Option(str, required=True),
+        dimensions=base.Option(int, required=True, minimum=1),
+        send_dimensions=base.Option(bool, False),
+        encoding_format=base.Option(str, "float", choices=ENCODING_FORMATS),
+        max_batch=base.Option(int, DEFAULT_MAX_BATCH, minimum=1, maximum=MAX_INPUTS_PER_REQUEST),
+        max_request_tokens=base.Option(int, DEFAULT_MAX_REQUEST_TOKENS, minimum=0),  # 0: no budget
+        images=base.Option(bool, False),
+        image_format=base.Option(str, "base64", choices=IMAGE_FORMATS),
+        max_image_pixels=base.Option(int, minimum=1),
+        max_image_bytes=base.Option(int, minimum=1),
+        query_prefix=base.Option(str, ""),
+        document_prefix=base.Option(str, ""),
     )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
@@ -117,7 +102,7 @@ class OpenAICompatibleProvider(HttpProvider):
         self.document_prefix = self.options["document_prefix"]
         max_pixels, max_bytes = self.options["max_image_pixels"], self.options["max_image_bytes"]
         # Per alias (image_limits is the vendor-wide class attribute): see images_limits().
-        self.alias_image_limits = ImageLimits(max_pixels=max_pixels, max_bytes=max_bytes)
+        self.alias_image_limits = http.ImageLimits(max_pixels=max_pixels, max_bytes=max_bytes)
         self.dimensions = self.options["dimensions"]
         self.capabilities = self.hosted_capabilities(
             self.dimensions,
@@ -142,12 +127,12 @@ class OpenAICompatibleProvider(HttpProvider):
 
     # --- batching: texts and images in separate requests -----------------------------------
 
-    def images_limits(self) -> ImageLimits:
+    def images_limits(self) -> http.ImageLimits:
         return self.alias_image_limits
 
-    def input_cost(self, parts: EmbeddingInput) -> int:
+    def input_cost(self, parts: base.EmbeddingInput) -> int:
         part = parts[0]
-        if isinstance(part, TextPart):
+        if isinstance(part, base.TextPart):
             prefix = max(self.query_prefix, self.document_prefix, key=len)
             return estimate_tokens(prefix + part.text)
         return 0  # images: servers count them their own way; max_batch bounds them
@@ -158,9 +143,9 @@ class OpenAICompatibleProvider(HttpProvider):
     # --- the wire format --------------------------------------------------------------------
 
     def request_for(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> HttpRequest:
-        prefix = self.query_prefix if input_type == InputType.QUERY else self.document_prefix
+        self, inputs: Sequence[base.EmbeddingInput], *, input_type: base.InputType
+    ) -> http.HttpRequest:
+        prefix = self.query_prefix if input_type == base.InputType.QUERY else self.document_prefix
         body: dict[str, Any] = {
             "model": self.model,
             "input": [self._input(parts, prefix) for parts in inputs],
@@ -168,15 +153,15 @@ class OpenAICompatibleProvider(HttpProvider):
         }
         if self.send_dimensions:
             body["dimensions"] = self.dimensions
-        return HttpRequest(method="POST", path=self.path, json=body)
+        return http.HttpRequest(method="POST", path=self.path, json=body)
 
-    def _input(self, parts: EmbeddingInput, prefix: str) -> str:
+    def _input(self, parts: base.EmbeddingInput, prefix: str) -> str:
         part = parts[0]  # embed() hands a non-interleaving provider one part per input
-        if isinstance(part, TextPart):
+        if isinstance(part, base.TextPart):
             return prefix + part.text
         return part.data_url() if self.image_format == "data_url" else part.base64()
 
-    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+    def parse(self, body: Any, inputs: Sequence[base.EmbeddingInput]) -> base.EmbeddingResult:
         data = body["data"]
         if len(data) != len(inputs):
             raise ValueError(f"{len(data)} embeddings for {len(inputs)} inputs")
@@ -185,17 +170,17 @@ class OpenAICompatibleProvider(HttpProvider):
         if [int(item["index"]) for item in ordered] != list(range(len(inputs))):
             raise ValueError("the answer's indices do not match the inputs")
         rows = [self._vector(item["embedding"]) for item in ordered]
-        usage = Usage(inputs=len(inputs))
-        if all(isinstance(parts[0], TextPart) for parts in inputs):
+        usage = base.Usage(inputs=len(inputs))
+        if all(isinstance(parts[0], base.TextPart) for parts in inputs):
             usage.text_tokens = int((body.get("usage") or {}).get("prompt_tokens") or 0)
         for parts in inputs:
-            if isinstance(parts[0], ImagePart):
+            if isinstance(parts[0], base.ImagePart):
                 usage.images += 1
                 usage.image_pixels += parts[0].pixels()
-        return EmbeddingResult(vectors=np.stack(rows), usage=usage)
+        return base.EmbeddingResult(vectors=np.stack(rows), usage=usage)
 
     def _vector(self, embedding: Any) -> np.ndarray:
-        vector = decode_vector(embedding)  # a list, or encoding_format "base64"
+        vector = http.decode_vector(embedding)  # a list, or encoding_format "base64"
         if vector.shape != (self.dimensions,):
             raise ValueError(
                 f"the server returned vectors of shape {vector.shape}, but "

@@ -34,7 +34,7 @@ Not in Google's limits table, and handled conservatively:
   in several public projects, not in the docs; one reports it as bytes for CJK text).
   Texts are cut to at most 1023 UTF-8 bytes, which loses nothing the model reads (it keeps
   32 tokens).
-- there is no usage in the answer: Usage counts requests, inputs, images and the pixels
+- there is no usage in the answer: base.Usage counts requests, inputs, images and the pixels
   sent; ``text_tokens`` stays 0 (Vertex bills this model per character and per image).
 - there is no query/document input type: queries and documents are sent alike.
 
@@ -66,26 +66,7 @@ import httpx
 import numpy as np
 from django.core import checks
 
-from embeddings.providers.base import (
-    EmbeddingInput,
-    EmbeddingResult,
-    ImagePart,
-    InputType,
-    Option,
-    PermanentProviderError,
-    ProviderConfigurationError,
-    TextPart,
-    TransientProviderError,
-    Usage,
-    invalid_option,
-)
-from embeddings.providers.http import (
-    RETRYABLE_STATUSES,
-    HttpProvider,
-    HttpRequest,
-    ImageLimits,
-    vendor_options,
-)
+from embeddings.providers import base, http
 
 # "multimodalembedding" is the unpinned name of the same model in Google's samples.
 MODELS = ("multimodalembedding@001", "multimodalembedding")
@@ -132,15 +113,15 @@ def load_signing_key(private_key_pem: str) -> Any:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
     except ImportError as exc:
-        raise ProviderConfigurationError(CRYPTOGRAPHY_MISSING) from exc
+        raise base.ProviderConfigurationError(CRYPTOGRAPHY_MISSING) from exc
     try:
         key = serialization.load_pem_private_key(private_key_pem.encode("ascii"), password=None)
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise ProviderConfigurationError(
+        raise base.ProviderConfigurationError(
             f"the service-account private_key is not a PEM private key: {exc}"
         ) from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ProviderConfigurationError("the service-account private_key is not an RSA key")
+        raise base.ProviderConfigurationError("the service-account private_key is not an RSA key")
     return key
 
 
@@ -165,26 +146,30 @@ def read_credentials_file(path: str) -> dict[str, Any]:
     try:
         info = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ProviderConfigurationError(f"cannot read Google credentials {path}: {exc}") from exc
+        raise base.ProviderConfigurationError(
+            f"cannot read Google credentials {path}: {exc}"
+        ) from exc
     if not isinstance(info, dict):
-        raise ProviderConfigurationError(f"Google credentials {path} is not a JSON object")
+        raise base.ProviderConfigurationError(f"Google credentials {path} is not a JSON object")
     needed = {
         "service_account": ("client_email", "private_key"),
         "authorized_user": ("client_id", "client_secret", "refresh_token"),
     }.get(str(info.get("type")))
     if needed is None:
-        raise ProviderConfigurationError(
+        raise base.ProviderConfigurationError(
             f"Google credentials {path} has type {info.get('type')!r}; a service_account key "
             "or an authorized_user file is needed (or pass an access token)"
         )
     missing = [name for name in needed if not info.get(name)]
     if missing:
-        raise ProviderConfigurationError(f"Google credentials {path} lacks {', '.join(missing)}")
+        raise base.ProviderConfigurationError(
+            f"Google credentials {path} lacks {', '.join(missing)}"
+        )
     return info
 
 
-class VertexProvider(HttpProvider):
-    """OPTIONS (beside HttpProvider's): project, location, dimensions (128, 256, 512 or
+class VertexProvider(http.HttpProvider):
+    """OPTIONS (beside http.HttpProvider's): project, location, dimensions (128, 256, 512 or
     1408; default 1408), access_token, credentials_file, max_batch (inputs per
     ``embed_batch`` call, sent one request each; default 32)."""
 
@@ -193,20 +178,20 @@ class VertexProvider(HttpProvider):
     default_model = "multimodalembedding@001"
     api_key_env = None  # OAuth access tokens, not API keys (see access_token)
     max_inputs_per_request = 1
-    image_limits = ImageLimits(
+    image_limits = http.ImageLimits(
         max_pixels=MAX_IMAGE_PIXELS,
         max_bytes=MAX_IMAGE_BYTES,
         formats=frozenset({"image/png", "image/jpeg", "image/gif", "image/bmp"}),
     )
 
-    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
-        model=Option(str, choices=MODELS),
-        dimensions=Option(int, choices=DIMENSIONS),
-        project=Option(str),
-        location=Option(str),
-        access_token=Option(str),
-        credentials_file=Option(str),
-        max_batch=Option(int, 32, minimum=1),
+    declared_options: ClassVar[Mapping[str, base.Option]] = http.vendor_options(
+        model=base.Option(str, choices=MODELS),
+        dimensions=base.Option(int, choices=DIMENSIONS),
+        project=base.Option(str),
+        location=base.Option(str),
+        access_token=base.Option(str),
+        credentials_file=base.Option(str),
+        max_batch=base.Option(int, 32, minimum=1),
     )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
@@ -215,7 +200,7 @@ class VertexProvider(HttpProvider):
         dimensions = self.options["dimensions"] or DEFAULT_DIMENSIONS
         self.location = str(self.options["location"] or DEFAULT_LOCATION)
         if not re.fullmatch(r"[a-z0-9-]+", self.location):
-            raise invalid_option(alias, "location", "a Google Cloud region", self.location)
+            raise base.invalid_option(alias, "location", "a Google Cloud region", self.location)
         if not self.options["base_url"]:
             self.base_url = f"https://{self.location}-aiplatform.googleapis.com"
         self.dimensions = dimensions
@@ -233,20 +218,20 @@ class VertexProvider(HttpProvider):
         if self._credentials_path:
             try:
                 credentials = read_credentials_file(self._credentials_path)
-            except ProviderConfigurationError as exc:
+            except base.ProviderConfigurationError as exc:
                 # Only the credentials in use must work: with a token, the file is only
                 # a place to find the project in.
                 if not self._static_token:
-                    raise ProviderConfigurationError(f"{where}: {exc}") from exc
+                    raise base.ProviderConfigurationError(f"{where}: {exc}") from exc
         self._credentials = None if self._static_token else credentials
         self._signing_key: Any = None
         if self._credentials is not None and self._credentials["type"] == "service_account":
             if importlib.util.find_spec("cryptography") is None:
-                raise ProviderConfigurationError(f"{where}: {CRYPTOGRAPHY_MISSING}")
+                raise base.ProviderConfigurationError(f"{where}: {CRYPTOGRAPHY_MISSING}")
             try:
                 self._signing_key = load_signing_key(str(self._credentials["private_key"]))
-            except ProviderConfigurationError as exc:
-                raise ProviderConfigurationError(f"{where}: {exc}") from exc
+            except base.ProviderConfigurationError as exc:
+                raise base.ProviderConfigurationError(f"{where}: {exc}") from exc
         project = (
             self.options["project"]
             or (credentials or {}).get("project_id")
@@ -254,7 +239,7 @@ class VertexProvider(HttpProvider):
             or os.environ.get("GOOGLE_CLOUD_PROJECT")
         )
         if not project:
-            raise ProviderConfigurationError(
+            raise base.ProviderConfigurationError(
                 f"{where}: no Google Cloud project: set OPTIONS['project'] or "
                 "GOOGLE_CLOUD_PROJECT (or use a service-account file with project_id)"
             )
@@ -272,7 +257,7 @@ class VertexProvider(HttpProvider):
         if self._static_token:
             return self._static_token
         if self._credentials is None:
-            raise PermanentProviderError(
+            raise base.PermanentProviderError(
                 self.alias,
                 "no Google credentials: set OPTIONS['access_token'], GOOGLE_ACCESS_TOKEN or "
                 "GOOGLE_APPLICATION_CREDENTIALS",
@@ -313,15 +298,15 @@ class VertexProvider(HttpProvider):
             message = f"{self.vendor} token endpoint HTTP {response.status_code}: " + (
                 self._token_error(response)
             )
-            if response.status_code in RETRYABLE_STATUSES:
-                raise TransientProviderError(self.alias, message)
-            raise PermanentProviderError(self.alias, message)
+            if response.status_code in http.RETRYABLE_STATUSES:
+                raise base.TransientProviderError(self.alias, message)
+            raise base.PermanentProviderError(self.alias, message)
         try:
             body = response.json()
             token = str(body["access_token"])
             lifetime = float(body.get("expires_in", ASSERTION_LIFETIME))
         except (ValueError, KeyError, TypeError) as exc:
-            raise PermanentProviderError(
+            raise base.PermanentProviderError(
                 self.alias, f"{self.vendor} token endpoint answered in an unexpected shape: {exc}"
             ) from exc
         return token, now + lifetime
@@ -361,10 +346,10 @@ class VertexProvider(HttpProvider):
     # --- the wire format --------------------------------------------------------------------
 
     def request_for(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> HttpRequest:
+        self, inputs: Sequence[base.EmbeddingInput], *, input_type: base.InputType
+    ) -> http.HttpRequest:
         # Vertex has no query/document distinction: input_type does not change the request.
-        return HttpRequest(
+        return http.HttpRequest(
             method="POST",
             path=(
                 f"/v1/projects/{self.project}/locations/{self.location}"
@@ -376,28 +361,30 @@ class VertexProvider(HttpProvider):
             },
         )
 
-    def _instance(self, parts: EmbeddingInput) -> dict[str, Any]:
+    def _instance(self, parts: base.EmbeddingInput) -> dict[str, Any]:
         if len(parts) != 1:  # embed() hands a non-interleaving provider one part per input
-            raise PermanentProviderError(self.alias, "one part per input expected")
+            raise base.PermanentProviderError(self.alias, "one part per input expected")
         part = parts[0]
-        if isinstance(part, TextPart):
+        if isinstance(part, base.TextPart):
             return {"text": fit_text(part.text)}
         return {"image": {"bytesBase64Encoded": part.base64()}}
 
-    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+    def parse(self, body: Any, inputs: Sequence[base.EmbeddingInput]) -> base.EmbeddingResult:
         predictions = body["predictions"]
         if len(predictions) != len(inputs):
             raise ValueError(f"{len(predictions)} predictions for {len(inputs)} instances")
         rows = []
-        usage = Usage(inputs=len(inputs))
+        usage = base.Usage(inputs=len(inputs))
         for parts, prediction in zip(inputs, predictions, strict=True):
             part = parts[0]
-            key = "textEmbedding" if isinstance(part, TextPart) else "imageEmbedding"
+            key = "textEmbedding" if isinstance(part, base.TextPart) else "imageEmbedding"
             vector = np.asarray(prediction[key], dtype=np.float32)
             if vector.shape != (self.dimensions,):
                 raise ValueError(f"{key} has shape {vector.shape}, expected ({self.dimensions},)")
             rows.append(vector)
-            if isinstance(part, ImagePart):
+            if isinstance(part, base.ImagePart):
                 usage.images += 1
                 usage.image_pixels += part.pixels()
-        return EmbeddingResult(vectors=np.stack(rows).astype(np.float32, copy=False), usage=usage)
+        return base.EmbeddingResult(
+            vectors=np.stack(rows).astype(np.float32, copy=False), usage=usage
+        )

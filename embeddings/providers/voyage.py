@@ -39,30 +39,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from embeddings.providers.base import (
-    EmbeddingInput,
-    EmbeddingResult,
-    ImagePart,
-    InputType,
-    Option,
-    TextPart,
-    Usage,
-    invalid_option,
-)
-from embeddings.providers.http import (
-    HttpProvider,
-    HttpRequest,
-    ImageLimits,
-    decode_vector,
-    vendor_options,
-)
+from embeddings.providers import base, http
 
 # model -> (default dimensions, dimensions the model can return)
 MODELS: dict[str, tuple[int, tuple[int, ...]]] = {
     "voyage-multimodal-3.5": (1024, (256, 512, 1024, 2048)),
     "voyage-multimodal-3": (1024, (1024,)),
 }
-INPUT_TYPES = {InputType.QUERY: "query", InputType.DOCUMENT: "document"}
+INPUT_TYPES = {base.InputType.QUERY: "query", base.InputType.DOCUMENT: "document"}
 PIXELS_PER_TOKEN = 560
 MAX_TOKENS_PER_REQUEST = 320_000
 # Not in the docs: Voyage's client tests (test_client_count_usage) bill a 10x10 image as
@@ -78,7 +62,7 @@ def estimate_text_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-class VoyageProvider(HttpProvider):
+class VoyageProvider(http.HttpProvider):
     """OPTIONS (besides the ones every hosted provider understands): ``model``
     (voyage-multimodal-3.5 by default, or voyage-multimodal-3), ``dimensions`` (3.5 only:
     256, 512, 1024 or 2048), ``truncation`` (default True: over-long inputs are cut by Voyage
@@ -89,11 +73,11 @@ class VoyageProvider(HttpProvider):
     default_model = "voyage-multimodal-3.5"
     api_key_env = "VOYAGE_API_KEY"
     max_inputs_per_request = 1000
-    image_limits = ImageLimits(max_pixels=16_000_000, max_bytes=20_000_000)
-    declared_options: ClassVar[Mapping[str, Option]] = vendor_options(
-        model=Option(str, choices=tuple(MODELS)),
-        truncation=Option(bool, True),
-        max_batch=Option(int, 1000, minimum=1, maximum=1000),
+    image_limits = http.ImageLimits(max_pixels=16_000_000, max_bytes=20_000_000)
+    declared_options: ClassVar[Mapping[str, base.Option]] = http.vendor_options(
+        model=base.Option(str, choices=tuple(MODELS)),
+        truncation=base.Option(bool, True),
+        max_batch=base.Option(int, 1000, minimum=1, maximum=1000),
     )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
@@ -102,7 +86,7 @@ class VoyageProvider(HttpProvider):
         dimensions = self.options["dimensions"] or default_dimensions
         if dimensions not in choices:
             expected = f"{' or '.join(map(str, choices))} for {self.model}"
-            raise invalid_option(alias, "dimensions", expected, dimensions)
+            raise base.invalid_option(alias, "dimensions", expected, dimensions)
         # Only the models with a choice, and only when chosen, are sent the parameter.
         chosen = self.options["dimensions"] is not None and len(choices) > 1
         self.output_dimension = dimensions if chosen else None
@@ -110,8 +94,8 @@ class VoyageProvider(HttpProvider):
         self.capabilities = self.hosted_capabilities(dimensions, interleaved=True)
 
     def request_for(
-        self, inputs: Sequence[EmbeddingInput], *, input_type: InputType
-    ) -> HttpRequest:
+        self, inputs: Sequence[base.EmbeddingInput], *, input_type: base.InputType
+    ) -> http.HttpRequest:
         body: dict[str, Any] = {
             "inputs": [{"content": [self._content(part) for part in parts]} for parts in inputs],
             "model": self.model,
@@ -121,36 +105,36 @@ class VoyageProvider(HttpProvider):
         }
         if self.output_dimension is not None:
             body["output_dimension"] = self.output_dimension
-        return HttpRequest(method="POST", path="/v1/multimodalembeddings", json=body)
+        return http.HttpRequest(method="POST", path="/v1/multimodalembeddings", json=body)
 
     @staticmethod
-    def _content(part: TextPart | ImagePart) -> dict[str, str]:
-        if isinstance(part, TextPart):
+    def _content(part: base.TextPart | base.ImagePart) -> dict[str, str]:
+        if isinstance(part, base.TextPart):
             return {"type": "text", "text": part.text}
         return {"type": "image_base64", "image_base64": part.data_url()}
 
-    def parse(self, body: Any, inputs: Sequence[EmbeddingInput]) -> EmbeddingResult:
+    def parse(self, body: Any, inputs: Sequence[base.EmbeddingInput]) -> base.EmbeddingResult:
         rows = sorted(body["data"], key=lambda row: int(row["index"]))
         if [int(row["index"]) for row in rows] != list(range(len(inputs))):
             raise ValueError(f"expected {len(inputs)} embeddings indexed 0..{len(inputs) - 1}")
-        vectors = np.stack([decode_vector(row["embedding"]) for row in rows])
+        vectors = np.stack([http.decode_vector(row["embedding"]) for row in rows])
         usage = body.get("usage") or {}
-        return EmbeddingResult(
+        return base.EmbeddingResult(
             vectors=vectors.astype(np.float32, copy=False),
-            usage=Usage(
+            usage=base.Usage(
                 inputs=len(inputs),
                 text_tokens=int(usage.get("text_tokens", 0)),
-                images=sum(isinstance(part, ImagePart) for parts in inputs for part in parts),
+                images=sum(isinstance(part, base.ImagePart) for parts in inputs for part in parts),
                 image_pixels=int(usage.get("image_pixels", 0)),
             ),
         )
 
     # --- the token budget of one request -------------------------------------------------------
 
-    def input_cost(self, parts: EmbeddingInput) -> int:
+    def input_cost(self, parts: base.EmbeddingInput) -> int:
         tokens = 0
         for part in parts:
-            if isinstance(part, TextPart):
+            if isinstance(part, base.TextPart):
                 tokens += estimate_text_tokens(part.text)
             else:
                 pixels = max(part.pixels(), MIN_BILLED_PIXELS)

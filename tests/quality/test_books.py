@@ -4,6 +4,7 @@ into wrong categories and 5 near-copies added (skipped cleanly without ../shared
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -44,15 +45,9 @@ def lightly_edited(text: str) -> str:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_moved_books_and_near_copies_are_found_with_minilm(
-    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+    shared_dir: Path, minilm_providers: dict[str, Any]
 ) -> None:
-    model = shared_dir / "models" / "all-minilm-l6-v2-int8"
-    if not model.is_dir():
-        pytest.skip(f"needs {model}")
-    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
-    providers = {"minilm": {"BACKEND": "embeddings.providers.onnx.OnnxProvider",
-                            "OPTIONS": {"path": str(model)}}}  # fmt: skip
-    with override_settings(EMBEDDING_PROVIDERS=providers):
+    with override_settings(EMBEDDING_PROVIDERS=minilm_providers):
         assert (
             catalog_import(path=shared_dir / "data" / "oscar_books", format="oscar-csv").created
             >= 190

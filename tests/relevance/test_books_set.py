@@ -66,16 +66,9 @@ def test_the_books_set_judges_real_books_and_paraphrases_share_no_title_word(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_books_set_in_semantic_lexical_and_hybrid_with_minilm(
-    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+    shared_dir: Path, minilm_providers: dict[str, Any]
 ) -> Any:
-    model = shared_dir / "models" / "all-minilm-l6-v2-int8"
-    if not model.is_dir():
-        pytest.skip(f"needs {model}")
-    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
-    providers = {
-        "minilm": {"BACKEND": "embeddings.providers.onnx.OnnxProvider", "OPTIONS": {"path": str(model)}}
-    }  # fmt: skip
-    with override_settings(EMBEDDING_PROVIDERS=providers):
+    with override_settings(EMBEDDING_PROVIDERS=minilm_providers):
         books = shared_dir / "data" / "oscar_books"
         summary = catalog_import(path=books, format="oscar-csv")
         assert summary.created >= 190

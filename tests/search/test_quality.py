@@ -39,19 +39,9 @@ def words(text: str) -> set[str]:
 
 
 def test_paraphrased_queries_find_the_book_in_the_top_5(
-    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+    shared_dir: Path, minilm_providers: dict[str, Any]
 ) -> Any:
-    model = shared_dir / "models" / "all-minilm-l6-v2-int8"
-    if not model.is_dir():
-        pytest.skip(f"needs {model}")
-    monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
-    providers = {
-        "minilm": {
-            "BACKEND": "embeddings.providers.onnx.OnnxProvider",
-            "OPTIONS": {"path": str(model)},
-        }
-    }
-    with override_settings(EMBEDDING_PROVIDERS=providers):
+    with override_settings(EMBEDDING_PROVIDERS=minilm_providers):
         summary = catalog_import(path=shared_dir / "data" / "oscar_books", format="oscar-csv")
         assert summary.created >= 190
         space = embedding_spaces.space_create(name="minilm", provider_alias="minilm", activate=True)
