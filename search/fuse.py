@@ -2,8 +2,8 @@
 
 - ``rrf``: weighted reciprocal rank fusion, sum of weight / (k + rank), scaled so that 1.0
   means first in every list at full weight;
-- ``convex``: a convex combination of each list's min-max normalised scores, sum of
-  weight x (score - min) / (max - min) over the weights' sum (Bruch, Gai & Ingber, "An
+- ``convex``: a convex combination of each list's min-max normalised scores (over its
+  first 100 entries), sum of weight x (score - min) / (max - min) over the weights' sum (Bruch, Gai & Ingber, "An
   Analysis of Fusion Functions for Hybrid Retrieval", found it beating RRF once tuned).
 
 One list alone keeps its own scores. A list weighted 0 takes no part. Ties break on the item
@@ -18,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from search.types import Fused, ListKind, Matched, RankedList
+
+
+NORMALISE_DEPTH = 100
 
 
 class FusionMethod(enum.StrEnum):
@@ -69,11 +72,13 @@ def _convex(lists: Sequence[tuple[RankedList, float]]) -> dict[int, float]:
     scores: dict[int, float] = {}
     total = sum(weight for _, weight in lists)
     for ranked, weight in lists:
-        values = [entry.score for entry in ranked.entries]
+        # The scale is taken from the first NORMALISE_DEPTH entries, so that a list fetched
+        # deeper (the relevant set asks for 200) fuses the same: what lies below scores 0.
+        values = [entry.score for entry in ranked.entries[:NORMALISE_DEPTH]]
         high, low = max(values), min(values)
         spread = high - low
         for entry in ranked.entries:
-            normalised = (entry.score - low) / spread if spread > 0 else 1.0
+            normalised = max(0.0, (entry.score - low) / spread) if spread > 0 else 1.0
             scores[entry.item_id] = scores.get(entry.item_id, 0.0) + weight * normalised
     return {item_id: score / total for item_id, score in scores.items()}
 

@@ -8,7 +8,12 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.permissions import (
+    SAFE_METHODS,
+    AllowAny,
+    DjangoModelPermissionsOrAnonReadOnly,
+    IsAuthenticatedOrReadOnly,
+)
 
 ERROR = inline_serializer(
     "Error",
@@ -64,7 +69,11 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(view, "authentication_classes", None):
             codes.append("401")
         permissions = getattr(view, "permission_classes", [])
-        if self.method not in SAFE_METHODS and not all(p is AllowAny for p in permissions):
+        open_reads = (AllowAny, DjangoModelPermissionsOrAnonReadOnly, IsAuthenticatedOrReadOnly)
+        guarded_read = any(not issubclass(p, open_reads) for p in permissions)
+        if guarded_read or (
+            self.method not in SAFE_METHODS and not all(p is AllowAny for p in permissions)
+        ):
             codes.append("403")
         has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
         paginated = self.method == "GET" and getattr(view, "pagination_class", None) is not None
