@@ -62,7 +62,10 @@ def test_an_allowed_origin_calls_search_suggest_and_items(
     assert answers["search"]["status"] == 200
     assert "results" in answers["search"]["keys"]
     assert answers["search_get"]["status"] == 200
-    assert answers["suggest"] == {"status": 200, "keys": ["categories", "items", "queries", "query"]}
+    assert answers["suggest"] == {
+        "status": 200,
+        "keys": ["categories", "items", "queries", "query"],
+    }
     assert answers["items"]["status"] == 200
     assert "results" in answers["items"]["keys"]
     assert errors == []

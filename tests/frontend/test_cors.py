@@ -52,9 +52,7 @@ def test_a_named_origin_may_post_a_search_with_a_token() -> None:
     assert response.headers["Access-Control-Max-Age"] == "7200"
     assert "Access-Control-Allow-Credentials" not in response.headers
 
-    search = APIClient().post(
-        "/api/v1/search/", {"text": "lamp"}, format="json", HTTP_ORIGIN=SHOP
-    )
+    search = APIClient().post("/api/v1/search/", {"text": "lamp"}, format="json", HTTP_ORIGIN=SHOP)
     assert search.status_code == 200
     assert search.headers["Access-Control-Allow-Origin"] == SHOP
     assert search.headers["Access-Control-Expose-Headers"] == "Retry-After"
