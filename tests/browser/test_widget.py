@@ -37,9 +37,7 @@ PAGE = """<!doctype html>
 @pytest.fixture
 def shop(browser: Any, live_server: Any) -> Iterator[Any]:
     api = live_server.url
-    html = PAGE.format(
-        api=api, product_url=PRODUCT_URL, policy=STOREFRONT_POLICY.format(api=api)
-    )
+    html = PAGE.format(api=api, product_url=PRODUCT_URL, policy=STOREFRONT_POLICY.format(api=api))
     with storefront({"/": html}) as origin, override_settings(CORS_ALLOWED_ORIGINS=[origin]):
         context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US")
         context.set_default_timeout(15_000)
