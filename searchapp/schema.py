@@ -12,7 +12,6 @@ from rest_framework import serializers
 from rest_framework.permissions import (
     SAFE_METHODS,
     AllowAny,
-    BasePermission,
     DjangoModelPermissionsOrAnonReadOnly,
     IsAuthenticatedOrReadOnly,
 )
@@ -78,7 +77,7 @@ class AutoSchema(SpectacularAutoSchema):
         return auths
 
     def _anonymous_allowed(self) -> bool:
-        def lets_anonymous_in(permission: BasePermission) -> bool:
+        def lets_anonymous_in(permission: object) -> bool:
             if isinstance(permission, _ANONYMOUS_ALWAYS):
                 return True
             return isinstance(permission, _ANONYMOUS_READS) and self.method in SAFE_METHODS
