@@ -110,7 +110,10 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(view, "authentication_classes", None):
             codes.append("401")
         permissions = getattr(view, "permission_classes", [])
-        if self.method not in SAFE_METHODS and not all(p is AllowAny for p in permissions):
+        writes_guarded = self.method not in SAFE_METHODS and not all(
+            p is AllowAny for p in permissions
+        )
+        if writes_guarded or not self._anonymous_allowed():  # e.g. staff-only reads
             codes.append("403")
         has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
         paginated = self.method == "GET" and getattr(view, "pagination_class", None) is not None

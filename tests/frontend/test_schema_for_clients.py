@@ -52,9 +52,10 @@ def test_operations_open_to_anonymous_callers_say_so(
 def test_operations_that_need_a_token_do_not_offer_anonymous_access(
     schema: dict[str, Any], method: str, path: str
 ) -> None:
-    security = schema["paths"][path][method]["security"]
-    assert {} not in security
-    assert {"tokenAuth": []} in security
+    operation = schema["paths"][path][method]
+    assert {} not in operation["security"]
+    assert {"tokenAuth": []} in operation["security"]
+    assert "403" in operation["responses"]  # signed in without the permission
 
 
 def test_the_token_scheme_states_its_prefix(schema: dict[str, Any]) -> None:
