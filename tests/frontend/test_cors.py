@@ -3,9 +3,6 @@ cookies never count (no Allow-Credentials), preflights are cached, Retry-After i
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +11,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from catalog.services import item_create
-from tests.conftest import REPO_ROOT
+from tests.searchapp.test_settings import load_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -114,23 +111,10 @@ def test_any_origin_may_not_write_nor_send_a_token_nor_read_private_endpoints() 
 
 
 def test_a_star_in_the_environment_means_anonymous_reads_only(tmp_path: Path) -> None:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("SEARCHAPP_") and key not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    environment.update(
-        DATABASE_URL="postgres://nobody@127.0.0.1:9/none", REDIS_URL="redis://127.0.0.1:9/0",
-        SEARCHAPP_SECRET_KEY="test", SEARCHAPP_DATA_DIR=str(tmp_path),
-        SEARCHAPP_EMBEDDING_PROVIDERS="{}", SEARCHAPP_CORS_ALLOWED_ORIGINS=f"*, {SHOP}",
-    )  # fmt: skip
-    code = (
-        "import searchapp.settings as s; "
-        "print(s.CORS_ALLOWED_ORIGINS, s.SEARCHAPP_CORS_ANY_ORIGIN_READS, s.CORS_ALLOW_CREDENTIALS)"
+    loaded = load_settings(
+        tmp_path,
+        show="s.CORS_ALLOWED_ORIGINS, s.SEARCHAPP_CORS_ANY_ORIGIN_READS, s.CORS_ALLOW_CREDENTIALS",
+        SEARCHAPP_CORS_ALLOWED_ORIGINS=f"*, {SHOP}",
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, env=environment, capture_output=True,
-        text=True, timeout=60,
-    )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == f"['{SHOP}'] True False"
