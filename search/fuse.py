@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from search.types import Fused, ListKind, Matched, RankedList
 
-
 NORMALISE_DEPTH = 100
 
 

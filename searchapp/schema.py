@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import TokenScheme as SpectacularTokenScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
@@ -42,7 +43,47 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+class TokenScheme(SpectacularTokenScheme):
+    """The token scheme, its `Token ` prefix said in the description generators copy into the
+    client (an apiKey scheme has no other place for it)."""
+
+    priority = 1  # over drf-spectacular's own
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                'Send the header `Authorization: Token <key>`: the word "Token", one space, '
+                "then the key from POST /api/v1/auth/token/ (username + password). Anonymous "
+                "callers may search and read items without it."
+            ),
+        }
+
+
+# Permissions that let anonymous callers through: always, or for reads.
+_ANONYMOUS_ALWAYS = (AllowAny,)
+_ANONYMOUS_READS = (DjangoModelPermissionsOrAnonReadOnly, IsAuthenticatedOrReadOnly)
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def get_auth(self) -> list[dict[str, Any]]:
+        """The schemes an operation accepts, plus the anonymous `{}` where anonymous callers
+        may use it, so that generated clients do not demand credentials for public reads."""
+        auths = list(super().get_auth())
+        if self._anonymous_allowed() and {} not in auths:
+            auths.append({})
+        return auths
+
+    def _anonymous_allowed(self) -> bool:
+        def lets_anonymous_in(permission: object) -> bool:
+            if isinstance(permission, _ANONYMOUS_ALWAYS):
+                return True
+            return isinstance(permission, _ANONYMOUS_READS) and self.method in SAFE_METHODS
+
+        return all(lets_anonymous_in(permission) for permission in self.view.get_permissions())
+
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
@@ -69,11 +110,10 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(view, "authentication_classes", None):
             codes.append("401")
         permissions = getattr(view, "permission_classes", [])
-        open_reads = (AllowAny, DjangoModelPermissionsOrAnonReadOnly, IsAuthenticatedOrReadOnly)
-        guarded_read = any(not issubclass(p, open_reads) for p in permissions)
-        if guarded_read or (
-            self.method not in SAFE_METHODS and not all(p is AllowAny for p in permissions)
-        ):
+        writes_guarded = self.method not in SAFE_METHODS and not all(
+            p is AllowAny for p in permissions
+        )
+        if writes_guarded or not self._anonymous_allowed():  # e.g. staff-only reads
             codes.append("403")
         has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
         paginated = self.method == "GET" and getattr(view, "pagination_class", None) is not None

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from searchapp import localstack
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "searchapp",
     "catalog",
     "embeddings",
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outermost but one: error pages answered by the middlewares below get the policy too.
     "searchapp.middleware.ContentSecurityPolicyMiddleware",
+    # Before anything that can answer on its own, so its answers (and preflights) carry CORS.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -330,6 +334,20 @@ SEARCHAPP_GATEWAY_SHORTENING = env_list("SEARCHAPP_GATEWAY_SHORTENING", [])
 SEARCHAPP_GATEWAY_BATCH_WINDOW_MS = env_float("SEARCHAPP_GATEWAY_BATCH_WINDOW_MS", 5.0)
 SEARCHAPP_GATEWAY_MAX_BATCH = env_int("SEARCHAPP_GATEWAY_MAX_BATCH", 128)
 SEARCHAPP_GATEWAY_WORKER_PROCESSES = env_int("SEARCHAPP_GATEWAY_WORKER_PROCESSES", 0)
+# --- CORS: storefronts on other origins calling the API (django-cors-headers) ---------------
+# Origins listed in SEARCHAPP_CORS_ALLOWED_ORIGINS (e.g. https://shop.example.com) may call the
+# whole API, a token in the Authorization header; `*` lets any origin make anonymous reads of
+# the public endpoints only (searchapp/cors.py). Never cookies: no Allow-Credentials.
+_CORS_ORIGINS = env_list("SEARCHAPP_CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOWED_ORIGINS = [origin for origin in _CORS_ORIGINS if origin != "*"]
+SEARCHAPP_CORS_ANY_ORIGIN_READS = "*" in _CORS_ORIGINS
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-search-session")
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+# Browsers cap it (Chromium at 2 hours); longer is no use.
+CORS_PREFLIGHT_MAX_AGE = env_int("SEARCHAPP_CORS_PREFLIGHT_MAX_AGE", 7200)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "searchapp API",
     "DESCRIPTION": "Multimodal semantic search for product catalogs.",

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -44,6 +45,60 @@ PAGE_PARAMETERS = [
     OpenApiParameter("k", _bounded("integer", 1, 100), description="results per page"),
     OpenApiParameter("page", _bounded("integer", 1, 100)),
 ]
+
+
+# Schema only: what a multipart POST /search/ carries (the flat fields; validated by
+# query_from_params like the query string). Its own component, so that generated clients
+# send multipart for it and JSON for SearchInput.
+SEARCH_MULTIPART_INPUT = inline_serializer(
+    "SearchMultipartInput",
+    {
+        "text": serializers.CharField(required=False, max_length=1000),
+        "text_weight": serializers.FloatField(required=False, min_value=0, max_value=10),
+        "negative_text": serializers.CharField(required=False, max_length=1000),
+        "negative_weight": serializers.FloatField(required=False, min_value=0, max_value=10),
+        "image": serializers.ImageField(
+            required=False, help_text="the query image (used in memory, never stored)"
+        ),
+        "image_weight": serializers.FloatField(required=False, min_value=0, max_value=10),
+        "item_id": serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID),
+        "item_weight": serializers.FloatField(required=False, min_value=0, max_value=10),
+        "mode": serializers.ChoiceField(["hybrid", "semantic", "lexical"], required=False),
+        "category": serializers.ListField(
+            child=serializers.CharField(max_length=255), required=False
+        ),
+        "price_min": serializers.DecimalField(12, 2, min_value=0, required=False),
+        "price_max": serializers.DecimalField(12, 2, min_value=0, required=False),
+        "k": serializers.IntegerField(required=False, min_value=1, max_value=100),
+        "page": serializers.IntegerField(required=False, min_value=1, max_value=100),
+        "min_score_ratio": serializers.FloatField(required=False, min_value=0, max_value=1),
+        "sort": serializers.ChoiceField([order.value for order in SortOrder], required=False),
+        "cutoff": serializers.CharField(
+            required=False, help_text="auto (default), off, or a share of the best score 0-1"
+        ),
+        "facets": serializers.BooleanField(required=False),
+    },
+)
+
+SEARCH_EXAMPLES = [
+    OpenApiExample(
+        "Text", value={"text": "red running shoes", "k": 12}, request_only=True,
+        media_type="application/json",
+    ),
+    OpenApiExample(
+        "Text with filters",
+        value={"text": "lamp", "filters": {"category": ["lighting"], "price_max": "80.00"}},
+        request_only=True, media_type="application/json",
+    ),
+    OpenApiExample(
+        "Image as a data URL", value={"image": "data:image/png;base64,iVBORw0KGgo..."},
+        request_only=True, media_type="application/json",
+    ),
+    OpenApiExample(
+        "More like this item", value={"item_id": 42, "mode": "semantic"}, request_only=True,
+        media_type="application/json",
+    ),
+]  # fmt: skip
 
 
 def _respond(request: Request, query: SearchQuery) -> Response:
@@ -86,8 +141,14 @@ class SearchApi(APIView):
             "fields flat, `image` as a file, filters as category / price_min / price_max / "
             "attr.<name>. The query image is used in memory and never stored."
         ),
-        request=SearchInputSerializer,
+        operation_id="search",
+        tags=["search"],
+        request={
+            "application/json": SearchInputSerializer,
+            "multipart/form-data": SEARCH_MULTIPART_INPUT,
+        },
         responses=SearchOutputSerializer,
+        examples=SEARCH_EXAMPLES,
     )
     def post(self, request: Request) -> Response:
         if not request.content_type.startswith("application/json"):
@@ -106,6 +167,8 @@ class SearchApi(APIView):
             "filters are category (repeatable), price_min, price_max and attr.<name>=<value>. "
             "An unknown parameter is a 400 that lists the known ones."
         ),
+        operation_id="search_by_params",
+        tags=["search"],
         parameters=[
             OpenApiParameter("q", str, description="the text to search for"),
             OpenApiParameter("negative_text", str, description="push results away from this"),
@@ -142,6 +205,8 @@ class SimilarItemsApi(CatalogApi):
 
     @extend_schema(
         summary="More like this item",
+        operation_id="items_similar",
+        tags=["search"],
         parameters=PAGE_PARAMETERS,
         responses=SearchOutputSerializer,
     )
@@ -163,6 +228,8 @@ class FacetsApi(APIView):
 
     @extend_schema(
         summary="Facet counts of the catalog under filters (browse without a query)",
+        operation_id="facets",
+        tags=["search"],
         parameters=[
             OpenApiParameter("category", str, many=True),
             OpenApiParameter("price_min", _bounded("number", 0)),
@@ -189,6 +256,8 @@ class SuggestApi(APIView):
 
     @extend_schema(
         summary="Suggestions while typing",
+        operation_id="suggest",
+        tags=["search"],
         description=(
             "Completed queries, matching categories and the top items by title for a prefix "
             "(at least 2 characters; typo tolerant). Fewer characters answer empty lists."

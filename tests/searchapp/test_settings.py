@@ -27,9 +27,12 @@ def test_a_choice_is_one_of_the_allowed_values(monkeypatch: pytest.MonkeyPatch) 
     assert str(refused.value) == "X_SCAN='relaxed' is not one of: relaxed_order, strict_order, off"
 
 
-def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Import the settings module in a fresh process, pointed at servers it does not contact
-    (reading settings connects to nothing), with everything else at its default."""
+def load_settings(
+    tmp_path: Path, *, show: str = "s.SEARCHAPP_HNSW_ITERATIVE_SCAN", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Import the settings module (as `s`) in a fresh process, pointed at servers it does not
+    contact (reading settings connects to nothing), with everything else at its default, and
+    print the expression `show`."""
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -40,7 +43,7 @@ def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         SEARCHAPP_SECRET_KEY="test", SEARCHAPP_DATA_DIR=str(tmp_path),
         SEARCHAPP_EMBEDDING_PROVIDERS="{}", **env,
     )  # fmt: skip
-    code = "import searchapp.settings as s; print(s.SEARCHAPP_HNSW_ITERATIVE_SCAN)"
+    code = f"import searchapp.settings as s; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=environment, capture_output=True,
         text=True, timeout=60,
