@@ -358,6 +358,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["gateway.api.schema.outside_gateway"],  # it has its own schema
+    # One name per "kind" choice set, so that generated clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "analytics.models.SearchEvent.Kind",
+        "FindingKindEnum": "quality.models.FindingKind",
+        "QueryKindEnum": "relevance.models.QueryKind",
+        "SynonymKindEnum": "search.models.SynonymGroup.Kind",
+    },
 }
 
 CACHES = {

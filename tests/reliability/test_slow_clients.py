@@ -155,9 +155,14 @@ def test_stalled_uploads_are_dropped_with_408_and_searches_keep_their_speed(
         stalled.stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        # The unloaded figure again, after: on a shared machine the noise drifts, and the
+        # stalled uploads are to be judged against the slower of the two quiet samples.
+        unloaded_after = search_seconds(client, SEARCHES)
 
+    baseline = max(p95(unloaded), p95(unloaded_after))
     report = {
         "unloaded_p95_ms": round(p95(unloaded) * 1000, 1),
+        "unloaded_after_p95_ms": round(p95(unloaded_after) * 1000, 1),
         "loaded_p95_ms": round(p95(loaded) * 1000, 1),
         "loaded_median_ms": round(statistics.median(loaded) * 1000, 1),
         "stalled_answers": len(stalled.answers),
@@ -171,7 +176,7 @@ def test_stalled_uploads_are_dropped_with_408_and_searches_keep_their_speed(
     assert all("too slowly" in a.json()["detail"] for a in stalled.answers)
     assert max(a.seconds for a in stalled.answers) < 8
     # Searches kept their speed with 8 stalled uploads open.
-    assert p95(loaded) <= 2 * p95(unloaded), report
+    assert p95(loaded) <= 2 * baseline, report
     # No worker was killed: still the two booted at the start, alive, and nothing stored.
     log = stack.log("web")
     assert "WORKER TIMEOUT" not in log and "SIGKILL" not in log, log[-3000:]
