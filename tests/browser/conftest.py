@@ -74,6 +74,18 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     assert violations == []
 
 
+def watched_page(browser: Any, **context_options: Any) -> tuple[Any, Any, list[str]]:
+    """A new context (15 s timeouts) and page whose script errors and console errors are
+    collected: (context, page, errors)."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return context, page, errors
+
+
 def watch_policy_violations(context: Any) -> list[str]:
     """The Content-Security-Policy violations of every page of a browser context, as
     "directive blocked-URI" lines (the page's `securitypolicyviolation` events; Chromium also
@@ -139,13 +151,10 @@ def admin_page(browser: Any, live_server: Any) -> Iterator[tuple[Any, list[str]]
     """A page logged in to the admin as a superuser, and the policy violations of its
     context. The admin has no favicon: its 404 is no error."""
     User.objects.create_superuser("policy", "", "policy-pass-123")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(15_000)
+    context, page, errors = watched_page(
+        browser, base_url=live_server.url, viewport={"width": 1400, "height": 900}
+    )
     violations = watch_policy_violations(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto("/admin/login/")
     page.fill("#id_username", "policy")
     page.fill("#id_password", "policy-pass-123")

@@ -13,7 +13,7 @@ import pytest
 from django.test import override_settings
 
 from catalog.models import Item
-from tests.browser.conftest import demo_pictures, watch_policy_violations
+from tests.browser.conftest import demo_pictures, watch_policy_violations, watched_page
 from tests.frontend.storefront import storefront
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -39,13 +39,10 @@ def shop(browser: Any, live_server: Any) -> Iterator[Any]:
     api = live_server.url
     html = PAGE.format(api=api, product_url=PRODUCT_URL, policy=STOREFRONT_POLICY.format(api=api))
     with storefront({"/": html}) as origin, override_settings(CORS_ALLOWED_ORIGINS=[origin]):
-        context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US")
-        context.set_default_timeout(15_000)
+        context, page, errors = watched_page(
+            browser, viewport={"width": 1200, "height": 900}, locale="en-US"
+        )
         violations = watch_policy_violations(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{origin}/")
         yield page
         context.close()

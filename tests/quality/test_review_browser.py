@@ -15,7 +15,7 @@ from embeddings import spaces
 from embeddings.inputs import item_text
 from quality.models import Finding, FindingKind
 from quality.services import catalog_scan, scan_run_create
-from tests.browser.conftest import browser, screenshot  # noqa: F401 (fixtures)
+from tests.browser.conftest import browser, screenshot, watched_page  # noqa: F401 (fixtures)
 from tests.embeddings.factories import make_item
 from tests.quality.conftest import embed
 
@@ -36,12 +36,7 @@ CATALOG: list[tuple[str, str, str, list[float]]] = [
 @pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:  # noqa: F811
     """An admin page; script errors fail the test (the admin's missing favicon does not)."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    context, page, errors = watched_page(browser, base_url=live_server.url)
     yield page
     context.close()
     assert [e for e in errors if "status of 404" not in e] == []

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from relevance.models import JudgedSet
-from tests.browser.conftest import browser, screenshot  # noqa: F401 (fixtures)
+from tests.browser.conftest import browser, screenshot, watched_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -19,12 +19,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def page(browser: Any, live_server: Any) -> Iterator[Any]:  # noqa: F811
     """A page of the admin; script errors fail the test (the admin has no favicon: its 404
     is not one)."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    context, page, errors = watched_page(
+        browser, base_url=live_server.url, viewport={"width": 1400, "height": 900}
+    )
     # A request the browser itself cancels (an icon still loading when the page is closed or
     # left) is no failure of the page.
     page.on("requestfailed", lambda request: None if request.failure == "net::ERR_ABORTED"
