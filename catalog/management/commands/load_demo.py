@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from catalog.demo import demo_items
 from catalog.models import Item
 from catalog.services import item_upsert
-from relevance.services import demo_judged_set_load
+from catalog.signals import demo_loaded
 from searchapp.images import image_from_bytes
 
 
@@ -27,9 +27,6 @@ class Command(BaseCommand):
             created += result.outcome == "created"
         total = Item.objects.count()
         self.stdout.write(f"Demo catalog: {created} items added, {total} items in the catalog.")
-        judged = demo_judged_set_load()
-        if judged is not None:
-            self.stdout.write(
-                f"Demo judged set {judged.judged_set.name}: {judged.queries} queries "
-                "(manage.py relevance evaluate demo)."
-            )
+        for _, said in demo_loaded.send(sender=self.__class__):
+            if said:
+                self.stdout.write(str(said))
