@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,9 @@ pytestmark = [
 ]
 IMAGE_DATA_URL = "data:image/png;base64," + base64.b64encode(IMAGE).decode()
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+ROOT = Path(__file__).resolve().parents[2]
+NODE_BIN = ROOT / "node_modules" / ".bin"
+TSC_OPTIONS = ["--strict", "--target", "es2022", "--module", "commonjs", "--lib", "es2022,dom"]
 
 
 @pytest.fixture
@@ -97,3 +101,38 @@ def test_the_generated_python_client_searches_lists_and_reads_typed_errors(
     assert isinstance(bad, models.Error)
     assert bad.detail
     assert "k" in bad.errors.to_dict()
+
+
+@pytest.mark.skipif(
+    not (NODE_BIN / "openapi-typescript").exists() or shutil.which("node") is None,
+    reason="the TypeScript tools are not installed: run `npm ci` (.ci/run does) with Node.js",
+)
+def test_typescript_types_from_the_schema_check_and_run_a_fetch_client(
+    schema_path: Path, live_server: Any, tmp_path: Path
+) -> None:
+    def run(*command: str) -> str:
+        finished = subprocess.run(  # noqa: S603 - tools from node_modules, offline
+            command, capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        return finished.stdout
+
+    shutil.copy(Path(__file__).parent / "clients" / "client.ts", tmp_path / "client.ts")
+    # Fields with a default stay optional in request bodies, as the server treats them.
+    run(
+        str(NODE_BIN / "openapi-typescript"), str(schema_path), "--output", "schema.d.ts",
+        "--default-non-nullable", "false",
+    )  # fmt: skip
+    run(str(NODE_BIN / "tsc"), "--noEmit", *TSC_OPTIONS, "client.ts")
+    run(str(NODE_BIN / "tsc"), *TSC_OPTIONS, "--outDir", "js", "client.ts")
+    node = shutil.which("node")
+    assert node is not None
+    output = json.loads(run(node, "js/client.js", live_server.url, IMAGE_DATA_URL))
+
+    assert output["by_text"][:3] == ["Desk lamp", "Floor lamp", "Red lamp"]
+    assert output["by_image"][0] == "Red mug"
+    assert sorted(output["items"]) == ["Desk lamp", "Floor lamp", "Red lamp", "Red mug"]
+    assert output["count"] == 4
+    assert output["bad_status"] == 400
+    assert output["bad_detail"]
+    assert "k" in output["bad_fields"]
