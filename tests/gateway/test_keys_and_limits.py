@@ -3,6 +3,9 @@ Retry-After), per-key usage, the models list and the switch that turns the gatew
 
 from __future__ import annotations
 
+import math
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.messages import get_messages
@@ -80,9 +83,13 @@ def test_the_rate_limit_answers_429_with_retry_after(gateway_key: NewKey) -> Non
     GatewayKey.objects.filter(pk=gateway_key.key.pk).update(requests_per_minute=2)
     client = client_for(gateway_key.raw_key)
     assert [embed(client, ["a"]).status_code for _ in range(2)] == [200, 200]
+    before = time.time()
     refused = embed(client, ["a"])
+    after = time.time()
     assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 60
+    # The seconds left in this minute's window, as measured around the request.
+    left = [max(1, math.ceil((moment // 60 + 1) * 60 - moment)) for moment in (after, before)]
+    assert left[0] <= int(refused["Retry-After"]) <= left[1]
     error = refused.json()["error"]
     assert (error["type"], error["code"]) == ("requests", "rate_limit_exceeded")
     voyage = client.post(VOYAGE, {"model": "tiny-minilm", "inputs": []}, format="json")
@@ -94,9 +101,14 @@ def test_the_daily_quota_answers_429_until_midnight(gateway_key: NewKey) -> None
     GatewayKey.objects.filter(pk=gateway_key.key.pk).update(daily_input_quota=3)
     client = client_for(gateway_key.raw_key)
     assert embed(client, ["a", "b"]).status_code == 200
+    before = datetime.now(UTC)
     refused = embed(client, ["c", "d"])  # 2 + 2 > 3
+    after = datetime.now(UTC)
     assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 24 * 3600
+    # The seconds to the next midnight UTC, as measured around the request.
+    midnight = datetime(before.year, before.month, before.day, tzinfo=UTC) + timedelta(days=1)
+    left = [math.ceil((midnight - moment).total_seconds()) for moment in (after, before)]
+    assert left[0] <= int(refused["Retry-After"]) <= left[1]
     assert refused.json()["error"]["code"] == "insufficient_quota"
     assert embed(client, ["c"]).status_code == 200  # exactly the quota
     assert GatewayUsage.objects.get(key=gateway_key.key).inputs == 3
