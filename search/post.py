@@ -32,10 +32,8 @@ from search.types import Boost, Fused, Matched, Page, Pin, RankedList, SortOrder
 
 
 def score_floor(fused: list[Fused], ratio: float | None) -> list[Fused]:
-    if not ratio or not fused:
-        return fused
-    floor = fused[0].score * ratio
-    return [entry for entry in fused if entry.score >= floor]
+    """The floor (``min_score_ratio``) is the relevant-set rule with the caller's share."""
+    return relevant_set(fused, ratio) if ratio else fused
 
 
 def relevant_set(fused: list[Fused], ratio: float) -> list[Fused]:
