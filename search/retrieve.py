@@ -12,6 +12,7 @@ from embeddings.index import exact_search_pays, space_nearest
 from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ImagePart, ProviderError
 from embeddings.query import space_query_vector
+from search.fuse import NORMALISE_DEPTH
 from search.lexical import bm25_list, trigram_list
 from search.query import SearchQuery
 from search.types import ListKind, Matched, Ranked, RankedList, Skipped
@@ -20,9 +21,11 @@ logger = logging.getLogger(__name__)
 
 
 def list_depth(query: SearchQuery) -> int:
-    """How many items each ranked list contributes to this query: enough for the page
-    asked for, and at least 100 so that fusion sees more than the first page of each."""
-    return min(settings.SEARCHAPP_SEARCH_DEPTH, max(query.page * query.k + 1, 100))
+    """How many items each ranked list contributes to this query's page: the results up to
+    its end times the over-fetch (fusion lifts items from below the page of one list), at
+    least convex fusion's scale, at most the search depth."""
+    wanted = query.page * query.k * int(settings.SEARCHAPP_SEARCH_OVERFETCH)
+    return min(int(settings.SEARCHAPP_SEARCH_DEPTH), max(wanted, NORMALISE_DEPTH))
 
 
 def _reason(exc: Exception) -> str:

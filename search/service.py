@@ -21,7 +21,7 @@ from django.conf import settings
 from catalog.filters import ItemFilter
 from catalog.models import Item
 from search.facets import facets_count
-from search.fuse import FusionProfile, lists_fuse
+from search.fuse import FusionProfile, lists_fuse, unread_bounds
 from search.hydrate import page_hydrate
 from search.lexical import did_you_mean, identifier_list
 from search.post import (
@@ -126,12 +126,21 @@ def cutoff_ratio(query: SearchQuery, retrieval: Retrieval) -> float | None:
 @dataclasses.dataclass
 class Ranking:
     """The post-processed ranking: every result in order (the page is cut from it), the
-    relevant set the facets count, and what was retrieved."""
+    relevant set the facets count, what was retrieved and how deep each list was read."""
 
     entries: list[Fused]
     relevant: list[Fused]
     retrieval: Retrieval
     cutoff: float | None
+    depth: int
+
+
+@dataclasses.dataclass
+class _Relevant:
+    retrieval: Retrieval
+    fused: list[Fused]
+    ratio: float | None
+    relevant: list[Fused]
 
 
 def _fused(
@@ -142,39 +151,81 @@ def _fused(
     return hidden_removed(boosts_apply(fused, curation.boosts), curation.hide)
 
 
-def query_rank(
-    query: SearchQuery, profile: FusionProfile, curation: Curation | None = None
-) -> Ranking:
-    """Retrieve, fuse and post-process: the relevant set is retrieved without the facet
-    filters and deep enough to hold every relevant item, then the filters choose from it, so
-    that counts, facets and sorting all speak of the same set. Where the relevant set could
-    not hold every match (a cutoff that cut nothing, lists full to their depth) and filters
-    narrow it, the filtered lists answer instead. The fired rules' ``curation`` boosts and
-    hides before the cutoff and pins after sorting."""
-    curation = curation or Curation()
-    lexical = query.mode == SearchMode.LEXICAL
-    depth = max(
-        list_depth(query),
-        settings.SEARCHAPP_SEARCH_DEPTH if lexical else settings.SEARCHAPP_RELEVANT_DEPTH,
-    )
-    retrieval = query_retrieve(query, query.relevance_filter, depth)
+def _relevant(
+    query: SearchQuery,
+    profile: FusionProfile,
+    curation: Curation,
+    item_filter: ItemFilter,
+    depth: int,
+) -> _Relevant:
+    retrieval = query_retrieve(query, item_filter, depth)
     fused = _fused(query, profile, retrieval, curation)
     ratio = cutoff_ratio(query, retrieval)
     relevant = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
+    return _Relevant(retrieval, fused, ratio, relevant)
+
+
+def relevant_complete(
+    found: _Relevant, query: SearchQuery, profile: FusionProfile, curation: Curation, depth: int
+) -> bool:
+    """Whether reading the lists deeper than ``depth`` could not change the relevant set:
+    what unread entries could add to a score (search.fuse.unread_bounds, times the strongest
+    boost) leaves every item outside the set, seen or not, under the set's threshold."""
+    bounds = unread_bounds(found.retrieval.lists, profile, depth)
+    if all(bound <= 0 for bound in bounds.values()):
+        return True
+    share = found.ratio or _floor(query, profile)
+    if not share or not found.fused or found.fused[0].score <= 0:
+        return False
+    listed = {r.name: {e.item_id for e in r.entries} for r in found.retrieval.lists}
+    inside = {entry.item_id for entry in found.relevant}
+    best_outside = sum(bounds.values())  # an item in none of the lists
+    for entry in lists_fuse(found.retrieval.lists, profile):
+        if entry.item_id not in inside:
+            gain = sum(b for name, b in bounds.items() if entry.item_id not in listed[name])
+            best_outside = max(best_outside, entry.score + gain)
+    strongest = max([1.0, *(boost.factor for boost in curation.boosts)])
+    return best_outside * strongest < found.fused[0].score * share
+
+
+def query_rank(
+    query: SearchQuery, profile: FusionProfile, curation: Curation | None = None
+) -> Ranking:
+    """Retrieve, fuse and post-process. Each list is read as deep as the page needs; where
+    that could hide a relevant item (`relevant_complete`), again deep enough to hold every
+    relevant item (lexical results: every match). The relevant set is retrieved without the
+    facet filters, then the filters choose from it, so that counts, facets and sorting all
+    speak of the same set. Where the relevant set could not hold every match (a cutoff that
+    cut nothing, lists full to their depth) and filters narrow it, the filtered lists answer
+    instead. The fired rules' ``curation`` boosts and hides before the cutoff and pins after
+    sorting."""
+    curation = curation or Curation()
+    lexical = query.mode == SearchMode.LEXICAL
+    depth = list_depth(query)
+    deep = max(
+        depth, settings.SEARCHAPP_SEARCH_DEPTH if lexical else settings.SEARCHAPP_RELEVANT_DEPTH
+    )
+    # Without a cutoff or a floor every match is a result: only a deep read can count them.
+    cut = (not lexical and query.cutoff != 0) or bool(_floor(query, profile))
+    depth = depth if cut else deep
+    found = _relevant(query, profile, curation, query.relevance_filter, depth)
+    if deep > depth and not relevant_complete(found, query, profile, curation, depth):
+        depth = deep
+        found = _relevant(query, profile, curation, query.relevance_filter, depth)
+    retrieval, ratio, relevant = found.retrieval, found.ratio, found.relevant
     keys = filtered_keys([entry.item_id for entry in relevant], query.candidates_filter)
     entries = [entry for entry in relevant if entry.item_id in keys]
     full = any(len(ranked.entries) >= depth for ranked in retrieval.lists)
     narrows = query.candidates_filter != query.relevance_filter
-    if narrows and full and len(relevant) >= len(fused) and len(entries) < depth:
-        retrieval = query_retrieve(query, query.candidates_filter, depth)
-        fused = _fused(query, profile, retrieval, curation)
-        entries = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
+    if narrows and full and len(relevant) >= len(found.fused) and len(entries) < depth:
+        found = _relevant(query, profile, curation, query.candidates_filter, depth)
+        retrieval, entries = found.retrieval, found.relevant
         keys = filtered_keys([entry.item_id for entry in entries], query.candidates_filter)
         entries = [entry for entry in entries if entry.item_id in keys]
     relevant = hidden_removed(relevant, curation.hide)
     entries = entries_sort(hidden_removed(entries, curation.hide), keys, query.sort)
     ranked = pins_place(entries, curation.pins, curation.hide)
-    return Ranking(ranked, relevant, retrieval, ratio)
+    return Ranking(ranked, relevant, retrieval, ratio, depth)
 
 
 def _floor(query: SearchQuery, profile: FusionProfile) -> float | None:

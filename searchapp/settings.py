@@ -190,6 +190,10 @@ SEARCHAPP_HNSW_ITERATIVE_SCAN = env_choice(
     "SEARCHAPP_HNSW_ITERATIVE_SCAN", "relaxed_order", ("relaxed_order", "strict_order", "off")
 )
 SEARCHAPP_SEARCH_DEPTH = env_int("SEARCHAPP_SEARCH_DEPTH", 1000)
+# A page of k results reads each ranked list page x k x this deep (at least 40, convex
+# fusion's scale: search/fuse.py), so a first page of 10 reads 40 rows per space and
+# hnsw.ef_search above decides its recall (docs/benchmarks.md).
+SEARCHAPP_SEARCH_OVERFETCH = env_int("SEARCHAPP_SEARCH_OVERFETCH", 4)
 # Cap on the items a filter may keep and still be answered by an exact scan
 # (embeddings.index.exact_search_pays decides below it, by a measured cost model).
 SEARCHAPP_EXACT_SEARCH_MAX_ITEMS = env_int("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
@@ -224,8 +228,9 @@ SEARCHAPP_FUSION_WEIGHTS = env_floats(
 # A result is kept while its score is at least this share of the best one (fused scores;
 # cosine similarity when one space answers alone). Chosen on the books judged set
 # (docs/relevance.md): hybrid 0.3 keeps ~20 results and 90% of the sought items; one space
-# alone 0.55 keeps ~30 and 93%. Lists are retrieved this deep for it, so counts and facets
-# cover every relevant item.
+# alone 0.55 keeps ~30 and 93%. When the lists a page reads could hide a relevant item
+# (search.fuse.unread_bound), they are read again this deep, so counts and facets cover
+# every relevant item.
 SEARCHAPP_CUTOFF_RATIO = env_float("SEARCHAPP_CUTOFF_RATIO", 0.3)
 SEARCHAPP_CUTOFF_SIMILARITY_RATIO = env_float("SEARCHAPP_CUTOFF_SIMILARITY_RATIO", 0.55)
 SEARCHAPP_RELEVANT_DEPTH = env_int("SEARCHAPP_RELEVANT_DEPTH", 200)
