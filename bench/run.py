@@ -53,7 +53,8 @@ SHARED_MODELS = ROOT.parent / "shared" / "models"
 BENCH_DB = os.environ.get("SEARCHAPP_BENCH_DB", "searchapp_bench")
 DIMS = 512
 K = 10
-EF_SEARCH = (40, 100, 200)
+EF_SEARCH = (40, 64, 100, 200)
+FAISS_EF_SEARCH = (16, 24, 32, 40, 64, 100, 200)
 
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "searchapp.settings")
@@ -203,10 +204,8 @@ def load_space(n: int, data: np.ndarray) -> tuple[Any, list[int], float]:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_item")
         cursor.execute("ANALYZE embeddings_embedding")
-        cursor.execute("SET maintenance_work_mem = '3GB'")
-        cursor.execute("SET max_parallel_maintenance_workers = 1")
     started = time.perf_counter()
-    index_create(space)  # the product's own DDL (CONCURRENTLY)
+    index_create(space)  # the product's own DDL (CONCURRENTLY), with the server's settings
     build_s = time.perf_counter() - started
     say(f"HNSW index built in {build_s:.1f}s")
     return space, item_ids, build_s
@@ -223,11 +222,32 @@ def relation_bytes(space: Any) -> tuple[int, int]:
     return int(index_bytes), int(table_bytes)
 
 
+def server_settings() -> dict[str, str]:
+    """The settings of the server the rows were measured on (they decide build and query cost)."""
+    from django.db import connection
+
+    names = ("shared_buffers", "effective_cache_size", "maintenance_work_mem",
+             "max_parallel_maintenance_workers", "jit")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, current_setting(name) FROM unnest(%s::text[]) name", [list(names)]
+        )
+        return dict(cursor.fetchall())
+
+
+def pg_vector(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
 def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int], *, ef: int,
                     filters: Any = None, iterative: str = "relaxed_order", exact: bool = False,
-                    exact_max_items: int = 20000) -> dict[str, Any]:  # fmt: skip
-    """The product's own vector query (embeddings.index.space_nearest: the space's HNSW
-    index, iterative scans, over-fetch and collapse), timed per query on one connection."""
+                    exact_max_items: int = 20000, k: int = K, depth: int | None = None,
+                    max_scan_tuples: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """The product's own vector query for a page of ``k`` (embeddings.index.space_nearest:
+    the space's HNSW index, iterative scans, over-fetch and collapse; each list as deep as
+    search.retrieve.list_depth reads it, or ``depth``), timed per query on one connection:
+    the call as search makes it, and its SQL statement alone (sent and fetched)."""
+    from django.conf import settings
     from django.db import connection, transaction
     from django.test import override_settings
 
@@ -237,15 +257,17 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
     from search.retrieve import list_depth
 
     filters = filters or ItemFilter()
-    query_shape = SearchQuery(text="bench", item_filter=filters, k=K)
-    depth = list_depth(query_shape)
+    depth = depth or list_depth(SearchQuery(text="bench", item_filter=filters, k=k))
+    scan_tuples = max_scan_tuples or settings.SEARCHAPP_HNSW_MAX_SCAN_TUPLES
     latencies: list[float] = []
+    sql_latencies: list[float] = []
     found: list[list[int]] = []
     probe = "[" + ",".join(["0"] * (DIMS - 1) + ["1"]) + "]"
     with (
         transaction.atomic(),
         override_settings(SEARCHAPP_HNSW_EF_SEARCH=ef, SEARCHAPP_HNSW_ITERATIVE_SCAN=iterative,
-                          SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=exact_max_items),
+                          SEARCHAPP_EXACT_SEARCH_MAX_ITEMS=exact_max_items,
+                          SEARCHAPP_HNSW_MAX_SCAN_TUPLES=scan_tuples),
     ):  # fmt: skip
         exact_path = exact_search_pays(item_filter=filters, depth=depth)
         rows = depth * (2 if space.embeds_images else 1)  # as space_nearest asks
@@ -263,11 +285,89 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
                 space=space, vector=query, item_filter=filters, depth=depth, exact=exact_path
             )
             latencies.append(time.perf_counter() - started)
-            found.append([item_index[entry.item_id] for entry in ranked[:K]])
+            found.append([item_index[entry.item_id] for entry in ranked[:k]])
+        # The statement alone, with the settings space_nearest gives it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true), "
+                "set_config('hnsw.max_scan_tuples', %s, true)", [str(ef), iterative, str(scan_tuples)],
+            )  # fmt: skip
+            for query in queries:
+                sql, params = space_nearest_sql(space=space, item_filter=filters, vector=pg_vector(query),
+                                                limit=rows, exact=exact_path)  # fmt: skip
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                sql_latencies.append(time.perf_counter() - started)
     p50, p95 = percentiles(latencies)
+    sql_p50, sql_p95 = percentiles(sql_latencies)
     return {"found": found, "p50_ms": p50, "p95_ms": p95, "qps": len(queries) / sum(latencies),
+            "sql_p50_ms": sql_p50, "sql_p95_ms": sql_p95, "sql_qps": len(queries) / sum(sql_latencies),
             "uses_index": space.index_name in plan, "depth": depth,
             "path": "exact (selective filter)" if exact_path else "hnsw"}  # fmt: skip
+
+
+def cold_and_prewarmed(space: Any, queries: np.ndarray, item_index: dict[int, int],
+                       truth: list[list[int]], n: int, results: list[dict[str, Any]]) -> None:  # fmt: skip
+    """The first 100 first-page queries after a restart of the embedded server (page cache
+    dropped where the kernel lets us), cold, then prewarmed (the product's index prewarm,
+    which `make run` does after starting the server)."""
+    from django.db import connection
+
+    from searchapp import localstack
+
+    if os.environ.get("DATABASE_URL"):
+        say("cold/prewarmed rows skipped: an external server is not restarted by the benchmark")
+        return
+    data_dir = localstack.data_dir_from_env()
+    first = queries[:100]
+    for state in ("cold", "prewarmed"):
+        connection.close()
+        localstack.stop_postgres(data_dir)
+        # autoprewarm would reload what was cached at shutdown: a cold start starts without it.
+        (data_dir / "postgres" / "autoprewarm.blocks").unlink(missing_ok=True)
+        try:
+            subprocess.run(["sync"], check=False)
+            Path("/proc/sys/vm/drop_caches").write_text("3\n")
+            page_cache = "dropped"
+        except OSError:
+            page_cache = "kept (no permission to drop it)"
+        localstack.ensure_postgres(data_dir)
+        prewarm_s = None
+        if state == "prewarmed":
+            started = time.perf_counter()
+            prewarmed_blocks = index_prewarm(space)
+            prewarm_s = time.perf_counter() - started
+            say(f"  prewarmed {prewarmed_blocks} blocks in {prewarm_s:.1f}s")
+        run = run_sql_queries(space, first, item_index, ef=100)
+        results.append(measurement(
+            "pg-hnsw-restart", n=n, dims=DIMS,
+            params={"state": state, "queries": len(first), "k": K, "depth": run["depth"], "ef_search": 100,
+                    "page_cache": page_cache},
+            recall_at_10=recall(run["found"], truth[: len(first)]), qps=run["qps"], p50_ms=run["p50_ms"],
+            p95_ms=run["p95_ms"], build_s=prewarm_s,
+        ))  # fmt: skip
+        say(
+            f"  {state}: first {len(first)} queries p50 {run['p50_ms']:.1f} ms, p95 {run['p95_ms']:.1f} ms"
+        )
+
+
+def index_prewarm(space: Any) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        cursor.execute("SELECT pg_prewarm(%s::regclass)", [space.index_name])
+        return int(cursor.fetchone()[0])
+
+
+def faiss_at_recall(faiss_rows: list[dict[str, Any]], wanted: float) -> dict[str, Any]:
+    """The cheapest FAISS row that reaches ``wanted`` recall (else its most accurate one):
+    the peer at equal recall."""
+    reaching = [row for row in faiss_rows if row["recall_at_10"] >= wanted - 0.005]
+    if reaching:
+        return max(reaching, key=lambda row: row["qps"])
+    return max(faiss_rows, key=lambda row: row["recall_at_10"])
 
 
 # --- sections ------------------------------------------------------------------------------------------
@@ -276,7 +376,14 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
 def section_search(
     n: int, n_queries: int, results: list[dict[str, Any]]
 ) -> tuple[Any, np.ndarray, dict[int, int], list[int]]:
+    """The vector path. The product's first page (k=10) reads list_depth rows (40) with
+    hnsw.ef_search at each of EF_SEARCH: ef is what changes cost and recall there. Then the
+    deeper reads (k=24 pages, the relevant set's 200 rows, where iterative scans go past ef),
+    a restart cold and prewarmed, and the peers; FAISS at equal recall is the ratio's peer."""
     from django.conf import settings
+
+    from search.query import SearchQuery
+    from search.retrieve import list_depth
 
     say(f"search at n={n}")
     m, ef_construction = settings.SEARCHAPP_HNSW_M, settings.SEARCHAPP_HNSW_EF_CONSTRUCTION
@@ -286,28 +393,45 @@ def section_search(
     space, item_ids, build_s = load_space(n, data)
     item_index = {item_id: position for position, item_id in enumerate(item_ids)}
     index_bytes, table_bytes = relation_bytes(space)
-    best_pg: dict[str, Any] = {}
-    for ef in EF_SEARCH:
-        run = run_sql_queries(space, queries, item_index, ef=ef)
+    server = server_settings()
+    results.append(measurement(
+        "pg-hnsw-build", n=n, dims=DIMS, build_s=build_s, bytes={"index": index_bytes, "table_with_indexes": table_bytes},
+        params={"m": m, "ef_construction": ef_construction, **server},
+    ))  # fmt: skip
+    say(f"  build {build_s:.1f}s with {server}")
+    run_sql_queries(space, queries, item_index, ef=100)  # untimed: every row below starts warm
+    pg_rows: list[dict[str, Any]] = []
+    first_page = list_depth(SearchQuery(text="bench", k=K))
+    reads = [(K, first_page, ef) for ef in EF_SEARCH]
+    reads += [
+        (K, list_depth(SearchQuery(text="bench", k=24)), 100),
+        (K, settings.SEARCHAPP_RELEVANT_DEPTH, 100),
+    ]
+    for k, depth, ef in reads:
+        run = run_sql_queries(space, queries, item_index, ef=ef, k=k, depth=depth)
+        path = "first page (k=10)" if depth == first_page else f"{depth} rows"
         row = measurement(
-            "pg-hnsw", n=n, dims=DIMS, params={"m": m, "ef_construction": ef_construction, "ef_search": ef,
-                                                "type": "halfvec", "uses_index": run["uses_index"]},
-            recall_at_10=recall(run["found"], truth), qps=run["qps"], p50_ms=run["p50_ms"], p95_ms=run["p95_ms"],
-            build_s=build_s, bytes={"index": index_bytes, "table_with_indexes": table_bytes},
+            "pg-hnsw", n=n, dims=DIMS,
+            params={"path": path, "depth": depth, "ef_search": ef, "m": m, "ef_construction": ef_construction,
+                    "type": "halfvec", "uses_index": run["uses_index"]},
+            recall_at_10=recall(run["found"], truth), qps=run["sql_qps"], p50_ms=run["sql_p50_ms"],
+            p95_ms=run["sql_p95_ms"], call_qps=run["qps"], call_p50_ms=run["p50_ms"], call_p95_ms=run["p95_ms"],
+            timing="qps/p50/p95: the SQL statement alone; call_*: space_nearest as search calls it",
         )  # fmt: skip
         results.append(row)
-        say(
-            f"  pg-hnsw ef={ef}: recall {row['recall_at_10']:.3f}, {row['qps']:.0f} qps, p95 {row['p95_ms']:.1f} ms"
-        )
-        if ef == 100:
-            best_pg = row
+        pg_rows.append(row)
+        say(f"  pg-hnsw {path} ef={ef}: recall {row['recall_at_10']:.3f}, {row['qps']:.0f} qps in SQL, "
+            f"p95 {row['p95_ms']:.2f} ms (call p95 {row['call_p95_ms']:.2f} ms)")  # fmt: skip
+    reference = next(row for row in pg_rows if row["params"]["ef_search"] == 100
+                     and row["params"]["depth"] == first_page)  # fmt: skip
+    cold_and_prewarmed(space, queries, item_index, truth, n, results)
     # Peers, in the same run.
     exact_pg = run_sql_queries(space, queries[: min(50, n_queries)], item_index, ef=40, exact=True)
     results.append(measurement(
         "pg-exact", n=n, dims=DIMS, params={"index": "none (seq scan)"},
-        recall_at_10=recall(exact_pg["found"], truth[: len(exact_pg["found"])]), qps=exact_pg["qps"],
-        p50_ms=exact_pg["p50_ms"], p95_ms=exact_pg["p95_ms"], peer="pg-hnsw ef=100",
-        ratio=best_pg["qps"] / exact_pg["qps"],
+        recall_at_10=recall(exact_pg["found"], truth[: len(exact_pg["found"])]), qps=exact_pg["sql_qps"],
+        p50_ms=exact_pg["sql_p50_ms"], p95_ms=exact_pg["sql_p95_ms"], peer="pg-hnsw first page ef=100",
+        ratio=reference["qps"] / exact_pg["sql_qps"],
     ))  # fmt: skip
     started_all: list[float] = []
     for query in queries:
@@ -319,8 +443,8 @@ def section_search(
     p50, p95 = percentiles(started_all)
     numpy_qps = len(queries) / sum(started_all)
     results.append(measurement("numpy-exact", n=n, dims=DIMS, params={"dtype": "float32"}, recall_at_10=1.0,
-                               qps=numpy_qps, p50_ms=p50, p95_ms=p95, peer="pg-hnsw ef=100",
-                               ratio=best_pg["qps"] / numpy_qps))  # fmt: skip
+                               qps=numpy_qps, p50_ms=p50, p95_ms=p95, peer="pg-hnsw first page ef=100",
+                               ratio=reference["qps"] / numpy_qps))  # fmt: skip
     from sklearn.metrics.pairwise import cosine_similarity
 
     as_list = [row for row in data]  # the seeds kept embeddings in a Python list
@@ -337,7 +461,7 @@ def section_search(
     seed_qps = len(seed_queries) / sum(latencies)
     results.append(measurement("seed-inmemory", n=n, dims=DIMS, params={"queries": len(seed_queries)},
                                recall_at_10=recall(found, truth[: len(found)]), qps=seed_qps, p50_ms=p50, p95_ms=p95,
-                               peer="pg-hnsw ef=100", ratio=best_pg["qps"] / seed_qps))  # fmt: skip
+                               peer="pg-hnsw first page ef=100", ratio=reference["qps"] / seed_qps))  # fmt: skip
     import faiss
 
     faiss.omp_set_num_threads(2)
@@ -347,7 +471,8 @@ def section_search(
     index.add(data)
     faiss_build = time.perf_counter() - started
     faiss.omp_set_num_threads(1)
-    for ef in EF_SEARCH:
+    faiss_rows: list[dict[str, Any]] = []
+    for ef in FAISS_EF_SEARCH:
         index.hnsw.efSearch = ef
         latencies, found = [], []
         for query in queries:
@@ -356,25 +481,36 @@ def section_search(
             latencies.append(time.perf_counter() - started)
             found.append(list(ids[0]))
         p50, p95 = percentiles(latencies)
-        pg_row = next(
-            r
-            for r in results
-            if r["name"] == "pg-hnsw" and r["n"] == n and r["params"]["ef_search"] == ef
-        )
-        results.append(measurement(
+        faiss_rows.append(measurement(
             "faiss-hnsw", n=n, dims=DIMS, params={"m": m, "ef_construction": ef_construction, "ef_search": ef,
-                                                   "type": "float32"},
+                                                   "type": "float32", "k": K},
             recall_at_10=recall(found, truth), qps=len(queries) / sum(latencies), p50_ms=p50, p95_ms=p95,
-            build_s=faiss_build, peer=f"pg-hnsw ef={ef}", ratio=pg_row["qps"] / (len(queries) / sum(latencies)),
+            build_s=faiss_build,
         ))  # fmt: skip
         say(
-            f"  faiss ef={ef}: recall {results[-1]['recall_at_10']:.3f}, {results[-1]['qps']:.0f} qps"
+            f"  faiss ef={ef}: recall {faiss_rows[-1]['recall_at_10']:.3f}, {faiss_rows[-1]['qps']:.0f} qps"
         )
+    results.extend(faiss_rows)
+    # Each first-page row against FAISS at the same recall.
+    for row in pg_rows:
+        if row["params"]["depth"] != first_page:
+            continue
+        peer = faiss_at_recall(faiss_rows, row["recall_at_10"])
+        results.append(measurement(
+            "pg-vs-faiss-equal-recall", n=n, dims=DIMS,
+            params={"pg_ef_search": row["params"]["ef_search"], "faiss_ef_search": peer["params"]["ef_search"],
+                    "faiss_recall_at_10": round(peer["recall_at_10"], 3)},
+            recall_at_10=row["recall_at_10"], qps=row["qps"], p95_ms=row["p95_ms"],
+            peer=f"faiss-hnsw ef={peer['params']['ef_search']}", ratio=row["qps"] / peer["qps"],
+        ))  # fmt: skip
+    say(f"  pg build {build_s:.0f}s vs faiss {faiss_build:.0f}s")
     return space, data, item_index, item_ids
 
 
 def section_filtered(n: int, space: Any, data: np.ndarray, item_index: dict[int, int], item_ids: list[int],
                      n_queries: int, results: list[dict[str, Any]]) -> None:  # fmt: skip
+    from django.conf import settings
+
     from catalog.filters import ItemFilter
 
     say(f"filtered at n={n}")
@@ -390,21 +526,26 @@ def section_filtered(n: int, space: Any, data: np.ndarray, item_index: dict[int,
             space, queries, item_index, ef=100, filters=ItemFilter(categories=categories)
         )
         # The product's choice (an exact scan when the filter leaves <= 20,000 items), then the
-        # HNSW index alone with iterative scans on and off.
-        for iterative, exact_max in (("relaxed_order", 20000), ("relaxed_order", 0), ("off", 0)):
+        # HNSW index alone with iterative scans on (at three scan budgets) and off.
+        variants = [("relaxed_order", 20000, None), ("relaxed_order", 0, None), ("relaxed_order", 0, 5000),
+                    ("relaxed_order", 0, 80000), ("off", 0, None)]  # fmt: skip
+        for iterative, exact_max, scan_tuples in variants:
             run = run_sql_queries(space, queries, item_index, ef=100, filters=ItemFilter(categories=categories),
-                                  iterative=iterative, exact_max_items=exact_max)  # fmt: skip
+                                  iterative=iterative, exact_max_items=exact_max,
+                                  max_scan_tuples=scan_tuples)  # fmt: skip
             returned = float(np.mean([len(f) for f in run["found"]]))
             results.append(measurement(
                 "pg-hnsw-filtered", n=n, dims=DIMS,
                 params={"selectivity": label, "path": run["path"], "exact_max_items": exact_max,
-                        "iterative_scan": iterative, "ef_search": 100, "uses_index": run["uses_index"]},
+                        "iterative_scan": iterative, "max_scan_tuples": scan_tuples or settings.SEARCHAPP_HNSW_MAX_SCAN_TUPLES,
+                        "depth": run["depth"], "ef_search": 100, "uses_index": run["uses_index"]},
                 recall_at_10=recall(run["found"], truth), qps=run["qps"], p50_ms=run["p50_ms"], p95_ms=run["p95_ms"],
-                returned_of_k=returned,
+                returned_of_k=returned, sql_p95_ms=run["sql_p95_ms"],
             ))  # fmt: skip
             say(
-                f"  {label} {run['path']} iterative={iterative}: recall {results[-1]['recall_at_10']:.3f}, "
-                f"returned {returned:.1f}/{K}, p95 {run['p95_ms']:.1f} ms, index={run['uses_index']}"
+                f"  {label} {run['path']} iterative={iterative} max_scan_tuples={scan_tuples}: "
+                f"recall {results[-1]['recall_at_10']:.3f}, returned {returned:.1f}/{K}, p95 {run['p95_ms']:.1f} ms, "
+                f"index={run['uses_index']}"
             )
 
 
@@ -1199,7 +1340,8 @@ def section_gateway(results: list[dict[str, Any]], seconds: int) -> None:
 # results files and keeps the others' (with the meta of the run that measured them).
 ROW_SECTIONS = {
     "pg-hnsw": "search", "pg-exact": "search", "numpy-exact": "search", "seed-inmemory": "search",
-    "faiss-hnsw": "search", "bytes-per-vector": "search", "pg-hnsw-filtered": "filtered",
+    "faiss-hnsw": "search", "bytes-per-vector": "search", "pg-hnsw-build": "search", "pg-hnsw-restart": "search",
+    "pg-vs-faiss-equal-recall": "search", "pg-hnsw-filtered": "filtered",
     "ingest-pipeline": "ingest", "memory-worker-process": "ingest", "api-search": "api",
     "memory-web-process": "api",
 }  # fmt: skip
@@ -1272,10 +1414,10 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
             f"{fmt(row['peer'])} | "
             f"{fmt(row['ratio'], 2)} |"
         )
-    extras = [row for row in results if row["name"] in {"ingest-pipeline", "api-search", "memory-web-process"}
-              or row["name"] == "pg-hnsw-filtered"]  # fmt: skip
+    extras = [row for row in results if row["name"] in {"ingest-pipeline", "api-search", "memory-web-process",
+                                                         "pg-hnsw", "pg-hnsw-filtered"}]  # fmt: skip
     if extras:
-        lines += ["", "Details of the ingest, API, memory and filtered rows:", ""]
+        lines += ["", "Details of the vector, ingest, API, memory and filtered rows:", ""]
         for row in extras:
             detail = {k: v for k, v in row.items() if v is not None and k not in {"name"}}
             lines.append(f"- `{row['name']}`: {json.dumps(detail, default=float)}")
