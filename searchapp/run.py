@@ -2,9 +2,10 @@
 
 Starts the embedded PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set),
 migrates, creates a demo admin if there is none, loads the demo catalog, gives every
-configured embedding provider a space, then runs a Celery worker (with the periodic
-sweeper) and the web server until interrupted. On the way out it stops what it
-started, and only that: servers it found already running are left running.
+configured embedding provider a space, reads the active spaces' HNSW indexes into memory
+(`manage.py prewarm`), then runs a Celery worker (with the periodic sweeper) and the web
+server until interrupted. On the way out it stops what it started, and only that: servers
+it found already running are left running.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def main() -> int:
         if localstack.ensure_postgres(data_dir).started:
             started.append("postgres")
         _say(f"PostgreSQL (embedded, pgvector) data in {data_dir / 'postgres'}")
+        tuned = localstack.postgres_settings_from_env()
+        _say("PostgreSQL settings for vectors (SEARCHAPP_PG_* to change): " + ", ".join(
+            f"{name} {tuned[name]}" for name in ("shared_buffers", "maintenance_work_mem")
+        ))  # fmt: skip
     if not os.environ.get("REDIS_URL"):
         if localstack.ensure_redis(data_dir).started:
             started.append("redis")
@@ -84,6 +89,7 @@ def main() -> int:
         _manage("create_demo_admin")
         _manage("load_demo")
         _manage("ensure_spaces")
+        _manage("prewarm")
         concurrency = os.environ.get("SEARCHAPP_WORKER_CONCURRENCY", "2")
         # Each worker process gets its share of the cores for ONNX Runtime.
         cores = len(os.sched_getaffinity(0))

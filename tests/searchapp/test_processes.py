@@ -73,6 +73,7 @@ def test_migrations_apply_to_an_empty_database(empty_database: str) -> None:
         host=db["HOST"], port=db["PORT"] or None, user=db["USER"], dbname=empty_database
     ) as conn:
         assert conn.execute("SELECT extname FROM pg_extension WHERE extname='vector'").fetchone()
+        assert conn.execute("SELECT 1 FROM pg_extension WHERE extname='pg_prewarm'").fetchone()
         tables = {
             row[0]
             for row in conn.execute(
@@ -148,6 +149,7 @@ def test_make_run_serves_the_demo_embeds_it_and_stops_on_ctrl_c(
         output = log.read_text()
         assert "admin" in output and "password" in output
         assert "Demo catalog:" in output
+        assert "Prewarmed 2 index(es)" in output  # the spaces' indexes, read into memory
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl+C in a terminal does
         assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
         wait_until(lambda: _get(f"{base}/")[0] == 0, 10)
