@@ -312,8 +312,9 @@ def cold_and_prewarmed(space: Any, queries: np.ndarray, item_index: dict[int, in
     """The first 100 first-page queries after a restart of the embedded server (page cache
     dropped where the kernel lets us), cold, then prewarmed (the product's index prewarm,
     which `make run` does after starting the server)."""
-    from django.db import connection
+    from django.db import connections
 
+    from embeddings.prewarm import indexes_prewarm
     from searchapp import localstack
 
     if os.environ.get("DATABASE_URL"):
@@ -322,23 +323,22 @@ def cold_and_prewarmed(space: Any, queries: np.ndarray, item_index: dict[int, in
     data_dir = localstack.data_dir_from_env()
     first = queries[:100]
     for state in ("cold", "prewarmed"):
-        connection.close()
+        connections.close_all()
         localstack.stop_postgres(data_dir)
-        # autoprewarm would reload what was cached at shutdown: a cold start starts without it.
-        (data_dir / "postgres" / "autoprewarm.blocks").unlink(missing_ok=True)
         try:
             subprocess.run(["sync"], check=False)
             Path("/proc/sys/vm/drop_caches").write_text("3\n")
             page_cache = "dropped"
         except OSError:
             page_cache = "kept (no permission to drop it)"
-        localstack.ensure_postgres(data_dir)
+        # cold: without autoprewarm's list of what the buffers held at shutdown.
+        localstack.postgres_restart(data_dir, cold=True)
         prewarm_s = None
         if state == "prewarmed":
             started = time.perf_counter()
-            prewarmed_blocks = index_prewarm(space)
+            loaded = indexes_prewarm()
             prewarm_s = time.perf_counter() - started
-            say(f"  prewarmed {prewarmed_blocks} blocks in {prewarm_s:.1f}s")
+            say(f"  prewarmed {sum(p.bytes for p in loaded) / 2**20:.0f} MiB in {prewarm_s:.1f}s")
         run = run_sql_queries(space, first, item_index, ef=100)
         results.append(measurement(
             "pg-hnsw-restart", n=n, dims=DIMS,
@@ -350,15 +350,6 @@ def cold_and_prewarmed(space: Any, queries: np.ndarray, item_index: dict[int, in
         say(
             f"  {state}: first {len(first)} queries p50 {run['p50_ms']:.1f} ms, p95 {run['p95_ms']:.1f} ms"
         )
-
-
-def index_prewarm(space: Any) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-        cursor.execute("SELECT pg_prewarm(%s::regclass)", [space.index_name])
-        return int(cursor.fetchone()[0])
 
 
 def faiss_at_recall(faiss_rows: list[dict[str, Any]], wanted: float) -> dict[str, Any]:
