@@ -227,11 +227,12 @@ SEARCHAPP_FUSION_WEIGHTS = env_floats(
 # The relevant set (search/post.py): semantic and hybrid results end where relevance ends.
 # A result is kept while its score is at least this share of the best one (fused scores;
 # cosine similarity when one space answers alone). Chosen on the books judged set
-# (docs/relevance.md): hybrid 0.3 keeps ~20 results and 90% of the sought items; one space
-# alone 0.55 keeps ~30 and 93%. When the lists a page reads could hide a relevant item
+# (docs/relevance.md): hybrid 0.15 keeps ~16 results and 88% of the sought items on a first
+# page of 10 (convex fusion's scale of 40; 0.3 with the former scale of 100 kept ~18 and
+# 88%); one space alone 0.55 keeps ~30 and 93%. When the lists a page reads could hide a relevant item
 # (search.fuse.unread_bound), they are read again this deep, so counts and facets cover
 # every relevant item.
-SEARCHAPP_CUTOFF_RATIO = env_float("SEARCHAPP_CUTOFF_RATIO", 0.3)
+SEARCHAPP_CUTOFF_RATIO = env_float("SEARCHAPP_CUTOFF_RATIO", 0.15)
 SEARCHAPP_CUTOFF_SIMILARITY_RATIO = env_float("SEARCHAPP_CUTOFF_SIMILARITY_RATIO", 0.55)
 SEARCHAPP_RELEVANT_DEPTH = env_int("SEARCHAPP_RELEVANT_DEPTH", 200)
 # Price facet bucket edges (comma list, e.g. 10,25,50,100); empty: round edges from the
