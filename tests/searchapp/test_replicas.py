@@ -82,15 +82,29 @@ def test_replica_urls_become_aliases_that_mirror_default_in_tests(tmp_path: Path
     urls = (
         "postgres://reader:pw@10.0.0.2:6432/shop,postgresql://reader@replica-b/shop?sslmode=require"
     )
-    shown = "{a: (d['HOST'], d['PORT'], d['NAME'], d['OPTIONS'], d['TEST']) for a, d in s.DATABASES.items() if a != 'default'}"
-    result = load_settings(tmp_path, show=shown, SEARCHAPP_READ_REPLICA_URLS=urls)
+    shown = (
+        "{a: (d['HOST'], d['PORT'], d['NAME'], d['OPTIONS'], d.get('TEST', {}), "
+        "d['DISABLE_SERVER_SIDE_CURSORS']) for a, d in s.DATABASES.items()}"
+    )
+    result = load_settings(tmp_path, show=shown, SEARCHAPP_READ_REPLICA_URLS=urls,
+                           SEARCHAPP_DB_DISABLE_SERVER_SIDE_CURSORS="true")  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == str(
         {
-            "replica_1": ("10.0.0.2", "6432", "shop", {}, {"MIRROR": "default"}),
-            "replica_2": ("replica-b", "", "shop", {"sslmode": "require"}, {"MIRROR": "default"}),
-        }
+            "default": ("127.0.0.1", "9", "none", {}, {}, True),
+            "replica_1": ("10.0.0.2", "6432", "shop", {}, {"MIRROR": "default"}, True),
+            "replica_2": (
+                "replica-b",
+                "",
+                "shop",
+                {"sslmode": "require"},
+                {"MIRROR": "default"},
+                True,
+            ),
+        }  # fmt: skip
     )
+    alone = load_settings(tmp_path, show="sorted(s.DATABASES), s.DATABASE_ROUTERS")
+    assert alone.stdout.strip() == "['default'] ['searchapp.db.SearchReadsRouter']"
     refused = load_settings(tmp_path, SEARCHAPP_READ_REPLICA_URLS="mysql://x@y/z")
     assert refused.returncode != 0
     assert "SEARCHAPP_READ_REPLICA_URLS: expected a postgres:// URL" in refused.stderr
