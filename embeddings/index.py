@@ -19,6 +19,7 @@ from catalog.filters import ItemFilter
 from catalog.models import Item
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import Vectors
+from searchapp.db import read_alias, read_connection
 
 _OPERATOR_CLASS = "halfvec_cosine_ops"
 DISTANCE = "<=>"  # the cosine distance operator of that class
@@ -112,7 +113,7 @@ def space_nearest(
     limit = max(depth * (2 if space.embeds_images else 1), 20)
     best: dict[int, tuple[float, int | None]] = {}
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
             # set_config(..., true) is SET LOCAL with the values as parameters.
             cursor.execute(
                 "SELECT set_config('hnsw.ef_search', %s, true), "
@@ -166,7 +167,7 @@ def exact_search_pays(*, item_filter: ItemFilter, depth: int) -> bool:
 
 def _estimated_items(item_filter: ItemFilter) -> float:
     where, params = item_filter.where_sql(alias="i")
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {Item._meta.db_table} i WHERE {where}",  # noqa: S608
             params,

@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from catalog.filters import ItemFilter
 from search.models import FacetAttribute
+from searchapp.db import read_connection
 
 CENT = Decimal("0.01")
 MAX_VALUES = 30  # per facet
@@ -75,7 +75,7 @@ def _rows(
         f"SELECT {count.select} FROM catalog_item i "  # noqa: S608 (fixed SQL + the filter's)
         f"WHERE {where}{count.condition} {count.tail}"
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, [*count.select_params, *params, *count.condition_params])
         return list(cursor.fetchall())
 

@@ -25,11 +25,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from catalog.filters import ItemFilter
 from catalog.lexical import identifier_normal_form, text_search_config
 from search.types import ListKind, Ranked, RankedList
+from searchapp.db import read_alias, read_connection
 
 FIELDS = ("title", "category", "attributes", "description")  # weights A, B, C, D
 # Any of the lexemes in an array parameter, each taken as it is (no second normalisation).
@@ -79,7 +80,7 @@ def query_terms(text: str) -> list[str]:
     words dropped), in order, without repeats."""
     if not text.strip():
         return []
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s)) AS u "
             "ORDER BY u.positions[1]",
@@ -93,7 +94,7 @@ def _corpus() -> tuple[int, float]:
     weights = _weights()
 
     def count() -> tuple[int, float]:
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(
                 "SELECT count(*), coalesce(avg(coalesce(lexical_lengths[1], 0) * %s "
                 "+ coalesce(lexical_lengths[2], 0) * %s + coalesce(lexical_lengths[3], 0) * %s "
@@ -112,7 +113,7 @@ def _document_frequencies(terms: Sequence[str]) -> dict[str, int]:
     for term in terms:
 
         def count(term: str = term) -> int:
-            with connection.cursor() as cursor:
+            with read_connection().cursor() as cursor:
                 cursor.execute(
                     "SELECT count(*) FROM catalog_item WHERE is_active "
                     "AND search_vector @@ quote_literal(%s)::tsquery",
@@ -172,7 +173,7 @@ def bm25_list(
         terms, idfs, wa, wb, wc, wd, wa, wb, wc, wd, terms, *params,
         k1, k1, b, b, max(average, 1e-9), depth,
     ]  # fmt: skip
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, arguments)
         rows = cursor.fetchall()
     entries = [Ranked(item_id=item_id, score=float(score)) for item_id, score in rows]
@@ -221,7 +222,7 @@ def identifier_list(text: str, item_filter: ItemFilter) -> tuple[RankedList, boo
         "SELECT i.id, %s = ANY(i.identifiers) FROM catalog_item i "  # noqa: S608
         f"WHERE i.identifiers && %s::text[] AND {where} ORDER BY 2 DESC, i.id LIMIT 50"
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, [whole, candidates, *params])
         rows = cursor.fetchall()
     entries = [Ranked(item_id=item_id, score=1.0 if whole_match else 0.5)
@@ -263,7 +264,7 @@ def trigram_list(
         for variant in variants
         for value in (1.0 if variant == text else EXPANSION_WEIGHT, variant, variant, *params)
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                        [str(threshold)])  # fmt: skip
         cursor.execute(sql, [*arguments, depth])
@@ -288,7 +289,7 @@ def did_you_mean(text: str, titles: Sequence[str]) -> str | None:
         return None
     changed = False
     corrected: list[str] = []
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         for word in words:
             if not set(query_terms(word)) & unknown_terms:
                 corrected.append(word)

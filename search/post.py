@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Q
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
 from search.types import Boost, Fused, Matched, Page, Pin, RankedList, SortOrder
+from searchapp.db import read_connection
 
 
 def score_floor(fused: list[Fused], ratio: float | None) -> list[Fused]:
@@ -118,7 +118,7 @@ def pins_place(entries: list[Fused], pins: Sequence[Pin], hide: frozenset[int]) 
             wanted.setdefault(pin.item_id, pin.position)
     if not wanted:
         return entries
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT id FROM catalog_item WHERE id = ANY(%s) AND is_active", [list(wanted)]
         )
@@ -154,7 +154,7 @@ def filtered_keys(item_ids: Sequence[int], item_filter: ItemFilter) -> dict[int,
     if not item_ids:
         return {}
     where, params = item_filter.where_sql("i")
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT i.id, i.price, i.created_at, lower(i.title) FROM catalog_item i "  # noqa: S608
             f"WHERE i.id = ANY(%s) AND {where}",

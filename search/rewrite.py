@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
 from django.utils import timezone
 
 from catalog.filters import ItemFilter
 from search.query import SearchQuery, query_normalise
 from search.types import Boost, Curation, FiredRule, Pin
+from searchapp.db import read_connection
 
 if TYPE_CHECKING:
     from search.models import QueryRule
@@ -203,7 +203,7 @@ def _item_ids(external_ids: set[str]) -> dict[str, int]:
 
 
 def _version() -> tuple[Any, ...]:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM search_synonymgroup), "
             "(SELECT max(updated_at) FROM search_synonymgroup), "

@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 
 from catalog.models import Item, ItemImage
 from search.lexical import corpus_cache
 from search.signals import completion_sources
+from searchapp.db import read_alias, read_connection
 
 MIN_PREFIX = 2
 MAX_PREFIX = 100
@@ -46,7 +47,7 @@ def _titles(prefix: str, limit: int) -> list[tuple[int, str]]:
     """Active items whose title has a word starting with the prefix (a title starting with it
     first, then shorter titles), else the closest titles by trigram word similarity."""
     starts, inside = f"{_like(prefix)}%", f"% {_like(prefix)}%"
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT id, title FROM catalog_item WHERE is_active AND "
             "(lower(title) LIKE %s OR lower(title) LIKE %s) "
@@ -92,7 +93,7 @@ def _close(typed: str, word: str) -> bool:
 
 def _categories(prefix: str, limit: int) -> list[CategorySuggestion]:
     def count() -> list[tuple[str, int]]:
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(
                 "SELECT category, count(*) FROM catalog_item WHERE is_active AND category <> '' "
                 "GROUP BY 1 ORDER BY 2 DESC, 1"

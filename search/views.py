@@ -40,6 +40,7 @@ from search.query import SearchQuery, UnknownItem
 from search.service import item_search
 from search.signals import search_report
 from search.types import SearchMode, SortOrder
+from searchapp.db import search_reads
 
 FRAGMENT_HEADER = "X-Requested-With"
 FRAGMENT_VALUE = "fetch"
@@ -307,6 +308,7 @@ def _search(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@search_reads()  # public pages: read from a replica when there are some
 def search(request: HttpRequest) -> HttpResponse:
     fragment = request.headers.get(FRAGMENT_HEADER) == FRAGMENT_VALUE
     image: UploadedFile | str | None = None
@@ -355,6 +357,7 @@ def _attribute_text(value: Any) -> str:
     return str(value)
 
 
+@search_reads()
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.item_get(item_id=item_id)
     if item is None:

@@ -99,12 +99,12 @@ def env_networks(name: str) -> list[str]:
     return networks
 
 
-def database_from_url(url: str) -> dict[str, Any]:
+def database_from_url(url: str, setting: str = "DATABASE_URL") -> dict[str, Any]:
     """postgres://user:password@host:port/name?sslmode=require -> Django DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(
-            f"DATABASE_URL must be a postgres:// URL (PostgreSQL with pgvector), got {parts.scheme!r}"
+            f"{setting}: expected a postgres:// URL (PostgreSQL with pgvector), got {parts.scheme!r}"
         )
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     host = unquote(parts.hostname or "") or query.pop("host", "")

@@ -130,7 +130,24 @@ else:
 _database["NAME"] = env_str("SEARCHAPP_DATABASE_NAME") or _database["NAME"]
 _database["CONN_MAX_AGE"] = env_int("SEARCHAPP_DB_CONN_MAX_AGE", 60)
 _database["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (docs/scaling-out.md): a cursor held open across
+# transactions may land on another server connection, so .iterator() fetches everything.
+_database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "SEARCHAPP_DB_DISABLE_SERVER_SIDE_CURSORS", False
+)
 DATABASES = {"default": _database}
+# Read replicas (docs/scaling-out.md): each URL becomes the alias replica_1, replica_2, ...;
+# shoppers' searches read from one of them, everything else uses default (searchapp/db.py).
+for _number, _url in enumerate(env_list("SEARCHAPP_READ_REPLICA_URLS", []), start=1):
+    DATABASES[f"replica_{_number}"] = {
+        **database_from_url(_url, setting="SEARCHAPP_READ_REPLICA_URLS"),
+        "CONN_MAX_AGE": _database["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "DISABLE_SERVER_SIDE_CURSORS": _database["DISABLE_SERVER_SIDE_CURSORS"],
+        # Test runs point it at the test database instead of creating one of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["searchapp.db.SearchReadsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker: REDIS_URL, or the embedded Redis ---------------------------------------------

@@ -32,6 +32,7 @@ from search.service import item_search
 from search.signals import search_report
 from search.suggest import MAX_PREFIX, suggestions
 from search.types import SortOrder
+from searchapp.db import search_reads
 from searchapp.parsers import API_PARSERS
 
 SIMILAR_KEYS = ["k", "page"]
@@ -103,7 +104,9 @@ SEARCH_EXAMPLES = [
 
 def _respond(request: Request, query: SearchQuery) -> Response:
     try:
-        results = item_search(query=query)
+        # Curators read default: their searches see the changes they just made.
+        with search_reads(fresh=is_curator(request)):
+            results = item_search(query=query)
     except UnknownItem as exc:
         # The same answer as /items/{id}/similar/ for an item the caller may not see.
         raise Http404 from exc
@@ -248,7 +251,9 @@ class FacetsApi(APIView):
         item_filter = filter_from_data(
             serializer.validated_data, include_inactive=is_curator(request)
         )
-        return Response(FacetsSerializer(facets_count(item_filter=item_filter)).data)
+        with search_reads(fresh=is_curator(request)):
+            facets = facets_count(item_filter=item_filter)
+        return Response(FacetsSerializer(facets).data)
 
 
 class SuggestApi(APIView):
@@ -272,5 +277,6 @@ class SuggestApi(APIView):
             raise ValidationError({"q": ["Give q, what was typed."]})
         if len(typed) > MAX_PREFIX or "\x00" in typed:
             raise ValidationError({"q": [f"At most {MAX_PREFIX} characters of text."]})
-        found = suggestions(typed)
+        with search_reads():
+            found = suggestions(typed)
         return Response(SuggestionsSerializer(found, context={"request": request}).data)
