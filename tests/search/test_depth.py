@@ -13,7 +13,7 @@ from search.fuse import NORMALISE_DEPTH, FusionMethod, FusionProfile, lists_fuse
 from search.profiles import profile_active
 from search.query import SearchQuery
 from search.retrieve import list_depth
-from search.service import query_rank
+from search.service import Ranking, query_rank
 from search.types import Boost, Curation, ListKind, Ranked, RankedList, SearchMode
 from tests.embeddings.fakes import GeometryProvider
 from tests.search.test_service import at_angle, geometry, item, put, space
@@ -77,7 +77,7 @@ def circle(count: int, step: float, *, spaces: tuple[str, ...] = ("geo",)) -> No
             put(made_space, target, at_angle(n * step))
 
 
-def rank(query: SearchQuery, profile: FusionProfile | None = None, **settings: object) -> object:
+def rank(query: SearchQuery, profile: FusionProfile | None = None, **settings: object) -> Ranking:
     with override_settings(**settings):
         return query_rank(query, profile or profile_active())
 
