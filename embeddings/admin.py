@@ -17,7 +17,13 @@ from embeddings import selectors
 from embeddings.models import EmbeddingSpace, ItemEmbeddingState, ProviderUsage
 from embeddings.providers.registry import providers
 from embeddings.queue import items_reembed, space_backfill
-from embeddings.spaces import space_activate, space_create, space_delete, space_retire
+from embeddings.spaces import (
+    space_activate,
+    space_create,
+    space_delete,
+    space_index_type_set,
+    space_retire,
+)
 
 
 class SpaceCreateForm(forms.ModelForm):
@@ -26,7 +32,7 @@ class SpaceCreateForm(forms.ModelForm):
 
     class Meta:
         model = EmbeddingSpace
-        fields = ["name", "provider_alias", "embeds_text", "embeds_images"]
+        fields = ["name", "provider_alias", "embeds_text", "embeds_images", "index_type"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,7 +43,7 @@ class SpaceCreateForm(forms.ModelForm):
 @admin.register(EmbeddingSpace)
 class EmbeddingSpaceAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "provider_alias", "model_name", "dimensions", "embeds_text",
-                    "embeds_images", "progress"]  # fmt: skip
+                    "embeds_images", "index_type", "progress"]  # fmt: skip
     readonly_fields = ["provider_alias", "model_name", "dimensions", "embeds_text", "embeds_images",
                        "status", "created_at", "activated_at", "progress"]  # fmt: skip
     actions = ["activate", "retire", "backfill_stale", "retry_failed"]
@@ -54,8 +60,15 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ["name", "provider_alias", "embeds_text", "embeds_images", "activate"]
-        return ["name", *self.readonly_fields]
+            return [
+                "name",
+                "provider_alias",
+                "embeds_text",
+                "embeds_images",
+                "index_type",
+                "activate",
+            ]
+        return ["name", "index_type", *self.readonly_fields]
 
     @admin.display(description="Progress (ready / pending / failed of items)")
     def progress(self, obj: EmbeddingSpace) -> str:
@@ -67,6 +80,8 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
     ) -> None:
         if change:
             obj.save(update_fields=["name"])
+            if "index_type" in form.changed_data:  # builds the new index while the page waits
+                space_index_type_set(space=obj, index_type=obj.index_type)
             return
         try:
             created = space_create(
@@ -74,6 +89,7 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
                 provider_alias=form.cleaned_data["provider_alias"],
                 embeds_text=form.cleaned_data["embeds_text"],
                 embeds_images=form.cleaned_data["embeds_images"],
+                index_type=form.cleaned_data["index_type"],
                 activate=form.cleaned_data["activate"],
             )
         except ValidationError as exc:

@@ -1,9 +1,16 @@
 """Each space's HNSW index: created, dropped, and searched.
 
 pgvector's recipe for several models in one table: the `vector` column is untyped and each
-space gets a partial expression index on `vector::halfvec(dimensions)` with the cosine
-operator class. A query uses the index only when it orders by that same expression with
-the matching operator, so both come from `indexed_vector` and `DISTANCE` below.
+space gets a partial expression index with its dimensions cast in. A query uses the index only
+when it orders by that same expression with the matching operator, so both come from one
+definition per index type (`INDEXES`, through `indexed_vector` and `index_order`):
+
+- halfvec: `vector::halfvec(d)` with the cosine operator class; the distance the index orders
+  by is the cosine distance results are ranked and scored by.
+- binary: `binary_quantize(vector::halfvec(d))::bit(d)` (one bit per dimension) with the
+  Hamming operator class: a sixteenth of the halfvec index's vector bytes. Hamming distance
+  only finds candidates: SEARCHAPP_BINARY_RERANK times the rows asked for, re-ranked by the
+  exact cosine distance of the stored vectors (pgvector's re-ranking recipe).
 """
 
 from __future__ import annotations
@@ -21,19 +28,90 @@ from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.providers.base import Vectors
 from searchapp.db import read_alias, read_connection
 
-_OPERATOR_CLASS = "halfvec_cosine_ops"
-DISTANCE = "<=>"  # the cosine distance operator of that class
+IndexType = EmbeddingSpace.IndexType
+COSINE_DISTANCE = "<=>"
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    expression: str  # an SQL vector ({vector}) as the index holds it ({dimensions} cast in)
+    operator_class: str
+    distance: str  # the operator of that class: what ORDER BY must use to reach the index
+    reranked: bool  # its order only proposes candidates, re-ranked by cosine distance
+
+
+INDEXES = {
+    IndexType.HALFVEC: IndexDefinition(
+        expression="({vector}::halfvec({dimensions}))",
+        operator_class="halfvec_cosine_ops",
+        distance=COSINE_DISTANCE,
+        reranked=False,
+    ),
+    IndexType.BINARY: IndexDefinition(
+        expression="(binary_quantize({vector}::halfvec({dimensions}))::bit({dimensions}))",
+        operator_class="bit_hamming_ops",
+        distance="<~>",  # Hamming distance
+        reranked=True,
+    ),
+}
+
+
+def index_definition(space: EmbeddingSpace) -> IndexDefinition:
+    return INDEXES[IndexType(space.index_type)]
+
+
+def _as_indexed(space: EmbeddingSpace, vector: str) -> str:
+    return index_definition(space).expression.format(
+        vector=vector, dimensions=int(space.dimensions)
+    )
 
 
 def indexed_vector(space: EmbeddingSpace, alias: str = "") -> str:
     """The expression a space's index is built on (``alias``: the embedding table's alias)."""
-    column = f"{alias}.vector" if alias else "vector"
-    return f"({column}::halfvec({int(space.dimensions)}))"
+    return _as_indexed(space, f"{alias}.vector" if alias else "vector")
 
 
-def _query_vector(space: EmbeddingSpace) -> str:
-    """A query vector parameter, cast like the indexed expression."""
-    return f"%s::halfvec({int(space.dimensions)})"
+def index_order(space: EmbeddingSpace, *, alias: str, query: str) -> str:
+    """What ORDER BY says for the space's index to answer: the indexed expression of the
+    rows (``alias``) against the same expression of ``query`` (SQL for a vector: a
+    parameter, ``%s``, or another row's column)."""
+    operator = index_definition(space).distance
+    return f"{indexed_vector(space, alias)} {operator} {_as_indexed(space, query)}"
+
+
+def cosine_distance(space: EmbeddingSpace, *, alias: str, query: str) -> str:
+    """The distance results are ranked by and similarity is 1 - of: the halfvec index's own,
+    or for a binary index the stored vectors' exact cosine distance."""
+    if not index_definition(space).reranked:
+        return f"({index_order(space, alias=alias, query=query)})"
+    return f"({alias}.vector {COSINE_DISTANCE} {query}::vector)"
+
+
+def binary_rerank() -> int:
+    """How many candidates a binary index proposes per row asked for."""
+    return max(1, int(settings.SEARCHAPP_BINARY_RERANK))
+
+
+def nearest_rows_sql(
+    space: EmbeddingSpace, *, columns: tuple[str, ...], rows: str, query: str, limit: int
+) -> str:
+    """A SELECT of ``columns`` and ``distance`` (cosine) of the ``limit`` rows nearest to
+    ``query`` among ``rows`` (``FROM ... WHERE ...`` with the embedding table as ``e``),
+    nearest first, by the space's index. A binary index's nearest ``limit`` x
+    `binary_rerank` rows by Hamming distance are ranked again by cosine distance. ``query``
+    appears twice: in the select list (before ``rows``) and in the ORDER BY (after)."""
+    distance = cosine_distance(space, alias="e", query=query)
+    order = index_order(space, alias="e", query=query)
+    selected = ", ".join(f"e.{column}" for column in columns)
+    if not index_definition(space).reranked:
+        return (
+            f"SELECT {selected}, {distance} AS distance {rows} ORDER BY {order} LIMIT {int(limit)}"
+        )
+    return (
+        f"SELECT {', '.join(columns)}, distance FROM (SELECT {selected}, {distance} AS distance "  # noqa: S608
+        f"{rows} ORDER BY {order} LIMIT {int(limit) * binary_rerank()}) candidates "
+        f"ORDER BY distance LIMIT {int(limit)}"
+    )
 
 
 def index_create(space: EmbeddingSpace) -> None:
@@ -45,15 +123,17 @@ def index_create(space: EmbeddingSpace) -> None:
         cursor.execute(
             f"CREATE INDEX {concurrently} IF NOT EXISTS {space.index_name} "  # noqa: S608 - ints only
             f"ON {Embedding._meta.db_table} "
-            f"USING hnsw ({indexed_vector(space)} {_OPERATOR_CLASS}) "
+            f"USING hnsw ({indexed_vector(space)} {index_definition(space).operator_class}) "
             f"WITH (m = {m}, ef_construction = {ef_construction}) "
             f"WHERE space_id = {int(space.pk)}"
         )
 
 
-def index_drop(space: EmbeddingSpace) -> None:
+def index_drop(space: EmbeddingSpace, *, keep: IndexType | None = None) -> None:
+    """Drop the space's indexes of every index type but ``keep``."""
+    names = [space.index_name_of(index_type) for index_type in IndexType if index_type != keep]
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP INDEX IF EXISTS {space.index_name}")
+        cursor.execute(f"DROP INDEX IF EXISTS {', '.join(names)}")
 
 
 # --- searching ------------------------------------------------------------------------------
@@ -76,26 +156,25 @@ def space_nearest_sql(
     *, space: EmbeddingSpace, item_filter: ItemFilter, vector: str, limit: int, exact: bool
 ) -> tuple[str, list[Any]]:
     """The nearest sources of a space under the filter: ordered by the space's indexed
-    expression, or (``exact``) by computing the distance of every row the filter leaves,
-    behind a fence that keeps the planner off the index. Literal ints only are formatted
-    in; everything else is a parameter."""
+    expression (see `nearest_rows_sql`), or (``exact``) by computing the cosine distance of
+    every row the filter leaves, behind a fence that keeps the planner off the index.
+    Literal ints only are formatted in; everything else is a parameter."""
     where, params = item_filter.where_sql(alias="i")
-    distance = f"{indexed_vector(space, 'e')} {DISTANCE} {_query_vector(space)}"
     rows = (
         f"FROM {Embedding._meta.db_table} e JOIN {Item._meta.db_table} i ON i.id = e.item_id "
         f"WHERE e.space_id = {int(space.pk)} AND {where}"
     )
     if exact:
+        distance = cosine_distance(space, alias="e", query="%s")
         sql = (
             f"SELECT item_id, image_id, distance FROM (SELECT e.item_id, e.image_id, "  # noqa: S608
-            f"({distance}) AS distance {rows} OFFSET 0) fenced ORDER BY distance LIMIT %s"
+            f"{distance} AS distance {rows} OFFSET 0) fenced ORDER BY distance LIMIT {int(limit)}"
         )
-        return sql, [vector, *params, limit]
-    sql = (
-        f"SELECT e.item_id, e.image_id, ({distance}) AS distance {rows} "  # noqa: S608
-        f"ORDER BY {distance} LIMIT %s"
+        return sql, [vector, *params]
+    sql = nearest_rows_sql(
+        space, columns=("item_id", "image_id"), rows=rows, query="%s", limit=limit
     )
-    return sql, [vector, *params, vector, limit]
+    return sql, [vector, *params, vector]
 
 
 def space_nearest(

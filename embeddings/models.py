@@ -15,6 +15,14 @@ class EmbeddingSpace(models.Model):
         ACTIVE = "active", "active"
         RETIRED = "retired", "retired"  # kept for reference, no longer embedded or searched
 
+    class IndexType(models.TextChoices):
+        # The vectors as half precision floats, cosine distance: exact enough to rank by.
+        HALFVEC = "halfvec", "halfvec (cosine)"
+        # One bit per dimension, Hamming distance, ~1/16 of the halfvec index: candidates
+        # that are re-ranked by the stored vectors' cosine distance (catalogs past one
+        # machine's RAM, docs/scaling.md).
+        BINARY = "binary", "binary (Hamming, re-ranked)"
+
     name = models.SlugField(max_length=100, unique=True)
     provider_alias = models.CharField(max_length=100)
     model_name = models.CharField(
@@ -24,6 +32,12 @@ class EmbeddingSpace(models.Model):
     embeds_text = models.BooleanField(default=True)
     embeds_images = models.BooleanField(default=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BUILDING)
+    index_type = models.CharField(
+        max_length=20,
+        choices=IndexType.choices,
+        default=IndexType.HALFVEC,
+        help_text="What the space's HNSW index holds; changing it rebuilds the index.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,7 +59,13 @@ class EmbeddingSpace(models.Model):
 
     @property
     def index_name(self) -> str:
-        return f"embeddings_space_{self.pk}_hnsw"
+        """The name of the space's HNSW index, one per index type so that a new one can be
+        built beside the old (the halfvec index keeps the name it has always had)."""
+        return self.index_name_of(EmbeddingSpace.IndexType(self.index_type))
+
+    def index_name_of(self, index_type: EmbeddingSpace.IndexType) -> str:
+        suffix = "" if index_type == EmbeddingSpace.IndexType.HALFVEC else f"_{index_type.value}"
+        return f"embeddings_space_{self.pk}_hnsw{suffix}"
 
 
 # Spaces that take new work (building ones are backfilled before they are searched).
@@ -55,7 +75,8 @@ LIVE_STATUSES = (EmbeddingSpace.Status.BUILDING, EmbeddingSpace.Status.ACTIVE)
 class Embedding(models.Model):
     """The vector of one source of one item in one space. The source is the item's text
     (image is null) or one of its images. The column is an untyped `vector`: each space
-    gets a partial HNSW index on `vector::halfvec(dimensions)`."""
+    gets a partial HNSW index on `vector::halfvec(dimensions)` or on its binary quantisation
+    (embeddings/index.py)."""
 
     space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="embeddings")

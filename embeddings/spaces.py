@@ -22,9 +22,11 @@ def space_create(
     provider_alias: str,
     embeds_text: bool | None = None,
     embeds_images: bool | None = None,
+    index_type: str = EmbeddingSpace.IndexType.HALFVEC,
     activate: bool = False,
 ) -> EmbeddingSpace:
-    """Create a space for a configured provider, its HNSW index, and queue the backfill."""
+    """Create a space for a configured provider, its HNSW index (of ``index_type``), and
+    queue the backfill."""
     provider = providers[provider_alias]
     try:
         capabilities = provider.capabilities
@@ -46,6 +48,7 @@ def space_create(
         dimensions=capabilities.dimensions,
         embeds_text=text,
         embeds_images=images,
+        index_type=index_type,
     )
     space.full_clean()
     space.save()
@@ -53,6 +56,20 @@ def space_create(
     if activate:
         space_activate(space=space)
     space_backfill(space=space, scope="all")
+    return space
+
+
+def space_index_type_set(*, space: EmbeddingSpace, index_type: str) -> EmbeddingSpace:
+    """Rebuild the space's index as ``index_type``: the new index is built beside the old
+    one (CONCURRENTLY outside a transaction, so searches keep using the old one meanwhile),
+    then the space switches to it and the old one is dropped. Idempotent: the same type
+    again builds nothing and drops any index another type left behind."""
+    if index_type not in EmbeddingSpace.IndexType.values:
+        raise ValidationError({"index_type": f"Unknown index type {index_type!r}."})
+    space.index_type = EmbeddingSpace.IndexType(index_type)
+    index_create(space)
+    space.save(update_fields=["index_type"])
+    index_drop(space, keep=space.index_type)
     return space
 
 

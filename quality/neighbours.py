@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
-from embeddings.index import DISTANCE, indexed_vector
+from embeddings.index import nearest_rows_sql
 from embeddings.models import Embedding, EmbeddingSpace
 
 BATCH_VECTORS = 500
@@ -44,21 +44,24 @@ def source_ids(*, space: EmbeddingSpace, images: bool, item_ids: Sequence[int] |
     return list(rows.order_by("pk").values_list("pk", flat=True))
 
 
-def self_join_sql(*, space: EmbeddingSpace, images: bool) -> tuple[str, list[Any]]:
-    """The batch statement: its last two parameters are the row limit per vector and the
+def self_join_sql(*, space: EmbeddingSpace, images: bool, neighbours: int) -> tuple[str, list[Any]]:
+    """The batch statement for ``neighbours`` rows per vector: its last parameter is the
     list of embedding ids to ask about."""
     where, params = ItemFilter().where_sql(alias="i")
-    indexed_e, indexed_q = indexed_vector(space, "e"), indexed_vector(space, "q")
     table = Embedding._meta.db_table
-    # The inner ORDER BY is the space's indexed expression against the outer row's vector:
-    # a parameterised HNSW index scan per outer row (a test EXPLAINs it).
+    rows = (
+        f"FROM {table} e JOIN {Item._meta.db_table} i ON i.id = e.item_id "
+        f"WHERE e.space_id = {int(space.pk)} AND {_source_clause('e', images)} AND {where}"
+    )
+    # The space's nearest-rows query with the outer row's vector as the query: a
+    # parameterised HNSW index scan per outer row (a test EXPLAINs it); a binary index's
+    # candidates are re-ranked by cosine distance as a search's are.
+    nearest = nearest_rows_sql(
+        space, columns=("item_id",), rows=rows, query="q.vector", limit=neighbours
+    )
     sql = (
         f"SELECT q.item_id, n.item_id, 1 - n.distance FROM {table} q "  # noqa: S608 - ints only
-        f"CROSS JOIN LATERAL (SELECT e.item_id, ({indexed_e} {DISTANCE} {indexed_q}) AS distance "
-        f"FROM {table} e JOIN {Item._meta.db_table} i ON i.id = e.item_id "
-        f"WHERE e.space_id = {int(space.pk)} AND {_source_clause('e', images)} AND {where} "
-        f"ORDER BY {indexed_e} {DISTANCE} {indexed_q} LIMIT %s) n "
-        f"WHERE q.id = ANY(%s) AND n.item_id <> q.item_id"
+        f"CROSS JOIN LATERAL ({nearest}) n WHERE q.id = ANY(%s) AND n.item_id <> q.item_id"
     )
     return sql, params
 
@@ -74,7 +77,8 @@ def nearest_batches(
     """(item, other item, similarity) for each vector's ``neighbours`` nearest vectors of
     the same source among active items, a batch at a time (an item's own vectors left out)."""
     ids = source_ids(space=space, images=images, item_ids=item_ids)
-    sql, params = self_join_sql(space=space, images=images)
+    # +1: the vector itself comes back first; an item with several images more.
+    sql, params = self_join_sql(space=space, images=images, neighbours=neighbours + 1)
     # pgvector's default candidate list (40), or twice the rows asked for: near pairs are
     # the first an index search finds, and a longer list costs far more per rescan here
     # (ef_search 100 measured 30 times slower than 40 in the lateral join at 3,000 vectors).
@@ -87,8 +91,7 @@ def nearest_batches(
                 "set_config('hnsw.iterative_scan', %s, true)",
                 [str(min(1000, ef_search)), settings.SEARCHAPP_HNSW_ITERATIVE_SCAN],
             )
-            # +1: the vector itself comes back first; an item with several images more.
-            cursor.execute(sql, [*params, neighbours + 1, batch])
+            cursor.execute(sql, [*params, batch])
             rows = [(int(a), int(b), float(s)) for a, b, s in cursor.fetchall()]
         if progress is not None:
             progress(min(start + BATCH_VECTORS, len(ids)), len(ids))

@@ -37,7 +37,8 @@ class SpaceOutputSerializer(serializers.ModelSerializer[EmbeddingSpace]):
     class Meta:
         model = EmbeddingSpace
         fields = ["id", "name", "status", "provider_alias", "model_name", "dimensions", "embeds_text",
-                  "embeds_images", "created_at", "activated_at", "progress", "usage"]  # fmt: skip
+                  "embeds_images", "index_type", "created_at", "activated_at", "progress",
+                  "usage"]  # fmt: skip
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, obj: EmbeddingSpace) -> dict[str, float]:

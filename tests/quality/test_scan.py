@@ -80,7 +80,7 @@ def test_the_self_join_asks_the_space_hnsw_index(
     text_space: EmbeddingSpace, catalog: dict[str, Item]
 ) -> None:
     embed(text_space)
-    sql, params = self_join_sql(space=text_space, images=False)
+    sql, params = self_join_sql(space=text_space, images=False, neighbours=11)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
@@ -88,7 +88,7 @@ def test_the_self_join_asks_the_space_hnsw_index(
         )  # a tiny table: make the planner show its ordered path
         cursor.execute(
             "EXPLAIN " + sql,
-            [*params, 11, source_ids(space=text_space, images=False, item_ids=None)],
+            [*params, source_ids(space=text_space, images=False, item_ids=None)],
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert text_space.index_name in plan, plan

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from embeddings import selectors
 from embeddings.management.commands.embed import show_fill
+from embeddings.models import EmbeddingSpace
 from embeddings.providers.registry import providers
 from embeddings.spaces import space_create, space_fill, space_replace
 from searchapp.progress import Progress
@@ -31,6 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-text", dest="text", action="store_false")
         parser.add_argument("--images", action="store_true", default=None, help="embed item images")
         parser.add_argument("--no-images", dest="images", action="store_false")
+        parser.add_argument(
+            "--index-type",
+            choices=EmbeddingSpace.IndexType.values,
+            default=EmbeddingSpace.IndexType.HALFVEC,
+            help="what the HNSW index holds: halfvec, or binary for catalogs past one machine's "
+            "RAM (docs/scaling.md); `space_index_type` changes it later",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         old = None
@@ -44,13 +52,15 @@ class Command(BaseCommand):
                 provider_alias=options["provider"],
                 embeds_text=options["text"],
                 embeds_images=options["images"],
+                index_type=options["index_type"],
                 activate=options["activate"] and old is None,
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Created space {space.name}: {space.model_name}, {space.dimensions} dimensions, "
-            f"text={space.embeds_text} images={space.embeds_images}, {space.status}; backfill queued."
+            f"text={space.embeds_text} images={space.embeds_images}, {space.index_type} index, "
+            f"{space.status}; backfill queued."
         ))  # fmt: skip
         if old is not None:
             with Progress(self.stderr, label=space.name) as bar:
