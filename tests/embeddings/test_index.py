@@ -1,4 +1,5 @@
-"""Each space's HNSW index: nearest items under a filter, the plan, and the exact-scan choice."""
+"""Each space's HNSW index, of either index type: nearest items under a filter, the plan, and
+the exact-scan choice."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -15,15 +17,20 @@ from embeddings.index import exact_search_pays, space_nearest
 from embeddings.inputs import item_text
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.queue import space_embed_pending
-from embeddings.spaces import space_create
+from embeddings.spaces import space_create, space_delete, space_index_type_set
 from tests.embeddings.factories import make_item
 from tests.embeddings.fakes import fake_vector
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_providers")]
 
 
-def embedded_space(alias: str = "fake") -> EmbeddingSpace:
-    space = space_create(name=alias, provider_alias=alias, activate=True)
+@pytest.fixture(params=EmbeddingSpace.IndexType.values)
+def index_type(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def embedded_space(alias: str = "fake", index_type: str = "halfvec") -> EmbeddingSpace:
+    space = space_create(name=alias, provider_alias=alias, index_type=index_type, activate=True)
     space_embed_pending(space=space)
     return space
 
@@ -32,11 +39,11 @@ def text_vector(item: Item, dimensions: int = 8) -> np.ndarray:
     return fake_vector(b"text:" + item_text(item).encode(), dimensions)
 
 
-def test_one_row_per_item_by_its_best_source_most_similar_first() -> None:
+def test_one_row_per_item_by_its_best_source_most_similar_first(index_type: str) -> None:
     mug = make_item("mug", title="Red mug", images=2)
     lamp = make_item("lamp", title="Blue lamp", images=1, category="Lighting")
     hat = make_item("hat", title="Green hat", images=0)
-    space = embedded_space()
+    space = embedded_space(index_type=index_type)
     second_image = mug.images.get(position=1)
     query = np.array(Embedding.objects.get(space=space, image=second_image).vector)
 
@@ -56,12 +63,12 @@ def test_one_row_per_item_by_its_best_source_most_similar_first() -> None:
     assert by_item[hat.pk].similarity == pytest.approx(expected, abs=1e-2)
 
 
-def test_the_filter_and_the_item_left_out_apply_to_both_paths() -> None:
+def test_the_filter_and_the_item_left_out_apply_to_both_paths(index_type: str) -> None:
     mug = make_item("mug", title="Red mug", images=1, category="Kitchen")
     cup = make_item("cup", title="Tea cup", images=1, category="Kitchen")
     make_item("lamp", title="Blue lamp", images=1, category="Lighting")
     make_item("old", title="Old mug", images=0, category="Kitchen", is_active=False)
-    space = embedded_space()
+    space = embedded_space(index_type=index_type)
     query = text_vector(mug)
     kitchen = ItemFilter(categories=("Kitchen",), exclude_item_id=mug.pk)
     for exact in (False, True):
@@ -69,10 +76,10 @@ def test_the_filter_and_the_item_left_out_apply_to_both_paths() -> None:
         assert [n.item_id for n in found] == [cup.pk], exact
 
 
-def test_exact_and_index_paths_agree_and_ties_break_on_the_item_id() -> None:
+def test_exact_and_index_paths_agree_and_ties_break_on_the_item_id(index_type: str) -> None:
     items = [make_item(f"i{n}", title=f"Item {n}", images=0) for n in range(6)]
     twin = make_item("twin", title="Item 0", images=0)  # the same text: the same vector
-    space = embedded_space("fake-text")
+    space = embedded_space("fake-text", index_type)
     query = text_vector(items[0], dimensions=6)
     by_index = space_nearest(
         space=space, vector=query, item_filter=ItemFilter(), depth=7, exact=False
@@ -86,12 +93,12 @@ def test_exact_and_index_paths_agree_and_ties_break_on_the_item_id() -> None:
                              exact=False)) == 3  # fmt: skip
 
 
-def test_the_row_limit_grows_until_depth_items_are_found() -> None:
+def test_the_row_limit_grows_until_depth_items_are_found(index_type: str) -> None:
     # Two items with twelve images each: 26 rows nearer the query than the third item's
     # only row (the query is its text vector turned around), past the first 20 rows asked for.
     crowded = [make_item(f"c{n}", title=f"Crowded {n}", images=12) for n in range(2)]
     far = make_item("far", title="Far away", images=0)
-    space = embedded_space()
+    space = embedded_space(index_type=index_type)
     found = space_nearest(
         space=space, vector=-text_vector(far), item_filter=ItemFilter(), depth=3, exact=False
     )
@@ -111,11 +118,11 @@ def explain(sql: str) -> str:
 
 
 @pytest.mark.parametrize("exact", [False, True], ids=["index", "exact"])
-def test_the_query_uses_the_space_index_unless_exact(exact: bool) -> None:
+def test_the_query_uses_the_space_index_unless_exact(exact: bool, index_type: str) -> None:
     make_item("mug", images=1, category="Kitchen")
     make_item("lamp", title="Blue lamp", images=1)
-    space = embedded_space()
-    other = embedded_space("fake-text")  # another space's index must not serve this one
+    space = embedded_space(index_type=index_type)
+    other = embedded_space("fake-text", index_type)  # another space's index must not serve this one
     with CaptureQueriesContext(connection) as queries:
         space_nearest(space=space, vector=fake_vector(b"q", 8),
                       item_filter=ItemFilter(categories=("Kitchen",)), depth=5, exact=exact)  # fmt: skip
@@ -136,3 +143,80 @@ def test_exact_scan_pays_only_for_a_narrow_filter(settings: Any) -> None:
     assert exact_search_pays(item_filter=rare, depth=100)
     settings.SEARCHAPP_EXACT_SEARCH_MAX_ITEMS = 0  # switched off
     assert not exact_search_pays(item_filter=rare, depth=100)
+
+
+def space_indexes(space: EmbeddingSpace) -> dict[str, str]:
+    """The space's indexes of every type that exist, by name: their definitions."""
+    names = [space.index_name_of(index_type) for index_type in EmbeddingSpace.IndexType]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [names]
+        )
+        return dict(cursor.fetchall())
+
+
+def test_a_binary_index_is_a_hamming_hnsw_on_the_quantised_vectors() -> None:
+    space = space_create(name="fake", provider_alias="fake", index_type="binary")
+    assert space.index_name == f"embeddings_space_{space.pk}_hnsw_binary"
+    (indexdef,) = space_indexes(space).values()
+    assert "USING hnsw (((binary_quantize((vector)::halfvec(8)))::bit(8)) bit_hamming_ops)" in (
+        indexdef
+    ), indexdef
+    assert indexdef.endswith(f"WHERE (space_id = {space.pk})"), indexdef
+
+
+def test_a_binary_space_returns_the_exact_cosine_top_k_after_re_ranking(settings: Any) -> None:
+    # 60 items and depth 10: the first query asks for 20 rows, 80 Hamming candidates, so
+    # every row is re-ranked and the answer must be the exact one.
+    settings.SEARCHAPP_BINARY_RERANK = 4
+    items = [make_item(f"i{n}", title=f"Item {n}", images=0) for n in range(60)]
+    space = embedded_space("fake-text", "binary")
+    ids = np.array([item.pk for item in items])
+    matrix = np.stack([text_vector(item, dimensions=6) for item in items])
+    query = fake_vector(b"a query", 6)
+    cosine = matrix @ query
+    exact = np.argsort(-cosine, kind="stable")[:10]
+    # With 6 bits the Hamming order alone is far off: an item of the exact top 10 is
+    # outside any Hamming top 20, so only the re-ranking can bring it back.
+    hamming = ((matrix > 0) != (query > 0)).sum(axis=1)
+    assert hamming[exact].max() > np.sort(hamming)[19]
+
+    found = space_nearest(space=space, vector=query, item_filter=ItemFilter(), depth=10,
+                          exact=False)  # fmt: skip
+
+    assert [n.item_id for n in found] == list(ids[exact])
+    assert [n.similarity for n in found] == pytest.approx(list(cosine[exact]), abs=1e-5)
+    assert all(n.image_id is None for n in found)
+
+
+def test_switching_the_index_type_rebuilds_the_index_and_keeps_the_answers() -> None:
+    items = [make_item(f"i{n}", title=f"Item {n}", images=1) for n in range(12)]
+    space = embedded_space()
+    query = text_vector(items[3])
+    kitchen = ItemFilter(exclude_item_id=items[0].pk)
+
+    def nearest() -> list[int]:
+        found = space_nearest(space=space, vector=query, item_filter=kitchen, depth=5, exact=False)
+        return [n.item_id for n in found]
+
+    before = nearest()
+    halfvec_name = space.index_name
+    space_index_type_set(space=space, index_type="binary")
+    space.refresh_from_db()
+    assert space.index_type == "binary"
+    indexes = space_indexes(space)
+    assert list(indexes) == [space.index_name] and halfvec_name not in indexes
+    assert "bit_hamming_ops" in indexes[space.index_name]
+    assert nearest() == before  # a small catalog: both answer exactly
+    space_index_type_set(space=space, index_type="binary")  # the same type: nothing to do
+    assert list(space_indexes(space)) == [space.index_name]
+
+    space_index_type_set(space=space, index_type="halfvec")
+    assert space.index_name == halfvec_name
+    assert "halfvec_cosine_ops" in space_indexes(space)[halfvec_name]
+    assert list(space_indexes(space)) == [halfvec_name]
+    assert nearest() == before
+    with pytest.raises(ValidationError):
+        space_index_type_set(space=space, index_type="pq")
+    space_delete(space=space)
+    assert space_indexes(space) == {}

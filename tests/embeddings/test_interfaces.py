@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -33,9 +34,9 @@ def test_spaces_api_shows_progress_and_usage() -> None:
     )
     (body,) = APIClient().get("/api/v1/spaces/").json()
     assert {k: body[k] for k in ("name", "status", "provider_alias", "model_name", "dimensions",
-                                 "embeds_text", "embeds_images")} == {
+                                 "embeds_text", "embeds_images", "index_type")} == {
         "name": "words", "status": "active", "provider_alias": "fake-text", "model_name": "fake-6",
-        "dimensions": 6, "embeds_text": True, "embeds_images": False,
+        "dimensions": 6, "embeds_text": True, "embeds_images": False, "index_type": "halfvec",
     }  # fmt: skip
     assert body["progress"] == {
         "total": 2, "ready": 1, "pending": 1, "failed": 0, "missing": 0, "percent_ready": 50.0
@@ -99,6 +100,7 @@ def test_admin_creates_spaces_and_shows_progress_and_item_states(
     item = catalog_services.item_create(external_id="a", title="A")
     response = client.post("/admin/embeddings/embeddingspace/add/", {
         "name": "words", "provider_alias": "fake-text", "embeds_text": "on", "activate": "on",
+        "index_type": "halfvec",
     })  # fmt: skip
     assert response.status_code == 302
     space = EmbeddingSpace.objects.get(name="words")
@@ -118,6 +120,51 @@ def test_admin_creates_spaces_and_shows_progress_and_item_states(
         "/admin/embeddings/embeddingspace/", {"action": "retire", "_selected_action": [space.pk]}
     )
     assert EmbeddingSpace.objects.get().status == "retired"
+
+
+def index_exists(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+        return cursor.fetchone() is not None
+
+
+def test_the_index_type_is_chosen_and_changed_in_the_admin(
+    admin_user_client: tuple[Any, Any],
+) -> None:
+    _, client = admin_user_client
+    response = client.post("/admin/embeddings/embeddingspace/add/", {
+        "name": "words", "provider_alias": "fake-text", "embeds_text": "on", "index_type": "binary",
+    })  # fmt: skip
+    assert response.status_code == 302
+    space = EmbeddingSpace.objects.get(name="words")
+    assert space.index_type == "binary" and index_exists(space.index_name)
+    binary_name = space.index_name
+    page = client.get(f"/admin/embeddings/embeddingspace/{space.pk}/change/").content.decode()
+    assert 'name="index_type"' in page
+    response = client.post(f"/admin/embeddings/embeddingspace/{space.pk}/change/", {
+        "name": "words-2", "index_type": "halfvec",
+    })  # fmt: skip
+    assert response.status_code == 302
+    space.refresh_from_db()
+    assert (space.name, space.index_type) == ("words-2", "halfvec")
+    assert index_exists(space.index_name) and not index_exists(binary_name)
+
+
+def test_commands_choose_and_change_the_index_type() -> None:
+    out = StringIO()
+    call_command("create_space", "words", "--provider", "fake-text", "--index-type", "binary",
+                 stdout=out)  # fmt: skip
+    assert "binary index" in out.getvalue()
+    space = EmbeddingSpace.objects.get(name="words")
+    assert space.index_type == "binary" and index_exists(space.index_name)
+    binary_name = space.index_name
+    call_command("space_index_type", "words", "halfvec", stdout=out)
+    space.refresh_from_db()
+    assert space.index_type == "halfvec" and index_exists(space.index_name)
+    assert not index_exists(binary_name)
+    assert f"halfvec index {space.index_name} built" in out.getvalue()
+    with pytest.raises(CommandError, match="No space 'nope'"):
+        call_command("space_index_type", "nope", "binary", stdout=out)
 
 
 def test_system_check_reports_broken_aliases() -> None:

@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from catalog import services as catalog_services
 from catalog.models import Item
 from embeddings.models import EmbeddingSpace
+from embeddings.spaces import space_index_type_set
 from quality.models import Finding, FindingKind, ScanRun
-from quality.neighbours import self_join_sql, source_ids
+from quality.neighbours import near_pairs, self_join_sql, source_ids
 from quality.services import (
     catalog_scan,
     catalog_scan_incremental,
@@ -76,22 +77,42 @@ def test_a_scan_finds_each_kind_from_placed_vectors(
     assert run.counts["duplicate@text"]["found"] == 1
 
 
-def test_the_self_join_asks_the_space_hnsw_index(
-    text_space: EmbeddingSpace, catalog: dict[str, Item]
-) -> None:
-    embed(text_space)
-    sql, params = self_join_sql(space=text_space, images=False, neighbours=11)
+def self_join_plan(space: EmbeddingSpace) -> str:
+    sql, params = self_join_sql(space=space, images=False, neighbours=11)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
             "SET LOCAL enable_sort = off"
         )  # a tiny table: make the planner show its ordered path
         cursor.execute(
-            "EXPLAIN " + sql,
-            [*params, source_ids(space=text_space, images=False, item_ids=None)],
+            "EXPLAIN " + sql, [*params, source_ids(space=space, images=False, item_ids=None)]
         )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_self_join_asks_the_space_hnsw_index(
+    text_space: EmbeddingSpace, catalog: dict[str, Item]
+) -> None:
+    embed(text_space)
+    plan = self_join_plan(text_space)
     assert text_space.index_name in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)  # an index is built after rows were written
+def test_a_binary_space_self_join_asks_its_index_and_re_ranks_to_the_same_pairs(
+    text_space: EmbeddingSpace, catalog: dict[str, Item]
+) -> None:
+    embed(text_space)
+    by_halfvec = near_pairs(space=text_space, images=False, neighbours=5, min_similarity=0.5)
+    space_index_type_set(space=text_space, index_type="binary")
+    plan = self_join_plan(text_space)
+    assert text_space.index_name.endswith("_binary") and text_space.index_name in plan, plan
+    by_binary = near_pairs(space=text_space, images=False, neighbours=5, min_similarity=0.5)
+    # A few vectors: every row is re-ranked, so the pairs are the exact ones (halfvec's up
+    # to its precision) and similarities are cosine ones, not Hamming distances.
+    assert by_binary.keys() == by_halfvec.keys() and len(by_binary) > 5
+    for pair, similarity in by_binary.items():
+        assert similarity == pytest.approx(by_halfvec[pair], abs=1e-3)
 
 
 def test_a_dismissed_finding_stays_dismissed_until_its_items_change(
