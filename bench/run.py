@@ -415,6 +415,9 @@ def section_search(
             f"p95 {row['p95_ms']:.2f} ms (call p95 {row['call_p95_ms']:.2f} ms)")  # fmt: skip
     reference = next(row for row in pg_rows if row["params"]["ef_search"] == 100
                      and row["params"]["depth"] == first_page)  # fmt: skip
+    from binary import binary_rows  # bench/binary.py: the binary-quantised index option
+
+    binary_rows(n, space, queries, truth, item_index, results, measurement, recall, run_sql_queries)  # fmt: skip
     cold_and_prewarmed(space, queries, item_index, truth, n, results)
     # Peers, in the same run.
     exact_pg = run_sql_queries(space, queries[: min(50, n_queries)], item_index, ef=40, exact=True)
