@@ -213,7 +213,7 @@ SEARCHAPP_SEARCH_DEPTH = env_int("SEARCHAPP_SEARCH_DEPTH", 1000)
 SEARCHAPP_SEARCH_OVERFETCH = env_int("SEARCHAPP_SEARCH_OVERFETCH", 4)
 # A space with a binary index: Hamming candidates per row asked for, re-ranked by the stored
 # vectors' cosine distance (recall against latency: docs/scaling.md).
-SEARCHAPP_BINARY_RERANK = env_int("SEARCHAPP_BINARY_RERANK", 4)
+SEARCHAPP_BINARY_RERANK = env_int("SEARCHAPP_BINARY_RERANK", 10)
 # Cap on the items a filter may keep and still be answered by an exact scan
 # (embeddings.index.exact_search_pays decides below it, by a measured cost model).
 SEARCHAPP_EXACT_SEARCH_MAX_ITEMS = env_int("SEARCHAPP_EXACT_SEARCH_MAX_ITEMS", 20000)
