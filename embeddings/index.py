@@ -8,9 +8,12 @@ definition per index type (`INDEXES`, through `indexed_vector` and `index_order`
 - halfvec: `vector::halfvec(d)` with the cosine operator class; the distance the index orders
   by is the cosine distance results are ranked and scored by.
 - binary: `binary_quantize(vector::halfvec(d))::bit(d)` (one bit per dimension) with the
-  Hamming operator class: a sixteenth of the halfvec index's vector bytes. Hamming distance
-  only finds candidates: SEARCHAPP_BINARY_RERANK times the rows asked for, re-ranked by the
-  exact cosine distance of the stored vectors (pgvector's re-ranking recipe).
+  Hamming operator class: a sixteenth of the halfvec index's vector bytes (with the graph,
+  about a third of the index). Hamming distance only finds candidates: SEARCHAPP_BINARY_RERANK
+  times the rows asked for, re-ranked by the exact cosine distance of the stored vectors
+  (pgvector's re-ranking recipe). Past hnsw.ef_search candidates the scan relies on
+  iterative scans (SEARCHAPP_HNSW_ITERATIVE_SCAN): with them off it proposes at most
+  ef_search.
 """
 
 from __future__ import annotations
