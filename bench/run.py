@@ -464,10 +464,11 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
     The workers load the models before the clock starts (the spaces exist when the worker
     starts, so each process loads them at start and logs it; the bench waits for both). The
     clock runs from the wake-up of the space's pending work to the moment no item is left
-    pending. A model with images embeds the first n_items / 8 items (each one text and one
+    pending. A model with images embeds the first n_items / 4 items (each one text and one
     image). A ratio is recorded only when every worker process stored at least
     INGEST_MIN_BATCHES_PER_PROCESS batches, so that one batch (and the last, when one process
-    idles while the other finishes) is a small share of the run."""
+    idles while the other finishes) is a small share of the run. SEARCHAPP_BENCH_INGEST_ALIASES
+    (comma-separated) measures only those providers."""
     if not SHARED_MODELS.is_dir():
         say("ingest skipped: ../shared/models is absent")
         return
@@ -483,10 +484,16 @@ def section_ingest(results: list[dict[str, Any]], n_items: int) -> None:
     say(f"ingest with {n_items} items")
     os.environ["SEARCHAPP_MODEL_DIR"] = str(SHARED_MODELS)
     configured = embedding_providers_from_env()
+    only = [
+        alias for alias in os.environ.get("SEARCHAPP_BENCH_INGEST_ALIASES", "").split(",") if alias
+    ]
+    configured = {
+        alias: config for alias, config in configured.items() if not only or alias in only
+    }
     media = Path(settings.DATA_DIR) / "bench-media"
     gflops = matmul_gflops()
     with override_settings(EMBEDDING_PROVIDERS=configured, MEDIA_ROOT=media):
-        image_items = max(1, n_items // 8)
+        image_items = max(1, n_items // 4)
         ingest_items_create(n_items, with_images=image_items)
         # The spaces exist before the worker starts: each worker process loads their models at
         # start. Their backfill's wake-ups are dropped: the bench wakes each space itself.
@@ -643,7 +650,7 @@ def ingest_measure(
         params={"alias": space.provider_alias, "items": len(items), "inputs": inputs,
                 "images": len(items) if space.embeds_images else 0,
                 "worker_processes": INGEST_WORKER_PROCESSES, "onnx_threads_per_process": 1,
-                "batch": provider.capabilities.max_batch, "claim": claim_size(provider),
+                "batch": provider.capabilities.max_batch, "claim": claim_size(provider, images=space.embeds_images),
                 "clock": "from waking the space's pending work (models loaded in both worker "
                          "processes) to no item pending"},
         peer=f"raw-onnx (same graph and inputs, batch {provider.capabilities.max_batch}, "

@@ -257,6 +257,7 @@ def test_a_full_claim_wakes_one_more_task_so_idle_workers_join_in(
     # The provider still gets at most its own batch size per call (fake-text: 32).
     settings.SEARCHAPP_EMBED_BATCH_ITEMS = 0
     assert claim_size(providers["fake"]) == 16  # four batches of 4
+    assert claim_size(providers["fake"], images=True) == 4  # a space with images: one batch
     woken.clear()
     space_backfill(space=space)
     woken.clear()
