@@ -726,7 +726,7 @@ def section_api(results: list[dict[str, Any]], seconds: int) -> None:
         web.wait(timeout=30)
 
 
-def peak_child_rss(parent: subprocess.Popen[bytes]) -> int:
+def peak_child_rss(parent: subprocess.Popen[Any]) -> int:
     """The largest peak resident set (VmHWM) among a server's child processes, in bytes."""
     import psutil
 

@@ -62,7 +62,7 @@ def space_embed_items(
     gone = set(item_ids) - {item.pk for item in items}
     if gone:  # deleted meanwhile: their states went with them
         logger.debug("items %s were deleted before embedding", sorted(gone))
-    current = {
+    current: dict[tuple[int, int | None], str] = {
         (item_id, image_id): sha256
         for item_id, image_id, sha256 in Embedding.objects.filter(
             space=space, item_id__in=[item.pk for item in items]
