@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -159,26 +159,29 @@ def space_claim_pending(*, space: EmbeddingSpace, limit: int) -> list[int]:
     """Take up to ``limit`` pending items of a space for this worker (oldest first)."""
     now = timezone.now()
     lease = timedelta(seconds=settings.SEARCHAPP_EMBED_LEASE_SECONDS)
-    with transaction.atomic():
-        ids = list(
-            ItemEmbeddingState.objects.select_for_update(skip_locked=True)
-            .filter(space=space, status=State.PENDING)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-            .order_by("pending_since", "id")
-            .values_list("pk", flat=True)[:limit]
+    table = ItemEmbeddingState._meta.db_table
+    # One statement, one round trip: the rows are chosen, locked, leased and returned together.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET leased_until = %s WHERE id IN ("  # noqa: S608 - a fixed name
+            f"SELECT id FROM {table} WHERE space_id = %s AND status = %s "
+            "AND (leased_until IS NULL OR leased_until < %s) "
+            "ORDER BY pending_since, id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING item_id",
+            [now + lease, space.pk, State.PENDING, now, limit],
         )
-        if not ids:
-            return []
-        ItemEmbeddingState.objects.filter(pk__in=ids).update(leased_until=now + lease)
-        return list(ItemEmbeddingState.objects.filter(pk__in=ids).values_list("item_id", flat=True))
+        return [item_id for (item_id,) in cursor.fetchall()]
 
 
-def claim_size(provider: EmbeddingProvider) -> int:
+def claim_size(provider: EmbeddingProvider, *, images: bool = False) -> int:
     """Items a worker claims per round: SEARCHAPP_EMBED_BATCH_ITEMS, or by default four of
-    the provider's batches, so the per-round database work (claim, read, store) is shared by
-    several provider calls; a round stays short enough to keep the lease."""
+    the provider's batches (at most 256), so the per-round database work (claim, read,
+    store) is shared by several provider calls. A space that embeds images claims one
+    batch: an image costs a model many times its text, so one batch is seconds of model
+    time already, and small rounds spread a backfill evenly over the worker processes (the
+    last round of one process is not left to run while the others idle)."""
     configured = int(settings.SEARCHAPP_EMBED_BATCH_ITEMS)
-    return max(1, configured or min(4 * provider.capabilities.max_batch, 256))
+    batch = provider.capabilities.max_batch
+    return max(1, configured or (batch if images else min(4 * batch, 256)))
 
 
 def space_embed_pending(
@@ -188,7 +191,7 @@ def space_embed_pending(
     A transient provider error releases the batch and propagates (the task retries it)
     unless this is the final attempt, when the items are marked failed (retryable). A
     provider that no longer makes the space's model claims nothing: the work stays pending."""
-    batch = claim_size(space_provider(space))
+    batch = claim_size(space_provider(space), images=space.embeds_images)
     report = EmbedReport()
     rounds = 0
     while not max_rounds or rounds < max_rounds:

@@ -21,7 +21,13 @@ from django.utils import timezone
 from pgvector.psycopg import register_vector
 
 from catalog.models import Item
-from embeddings.inputs import Source, source_part, sources_sha256, space_item_sources
+from embeddings.inputs import (
+    Source,
+    item_sources,
+    source_part,
+    sources_sha256,
+    space_item_sources,
+)
 from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState
 from embeddings.providers.base import EmbeddingInput, InputType, PermanentProviderError
 from embeddings.space_provider import space_embed
@@ -52,19 +58,19 @@ def space_embed_items(
     """Embed these items' changed sources in one provider call (split per item only when
     the provider rejects the batch, to find the bad one) and store the results."""
     report = report or EmbedReport()
-    items = list(Item.objects.filter(pk__in=item_ids).prefetch_related("images"))
+    items = _items(space, item_ids)
     gone = set(item_ids) - {item.pk for item in items}
     if gone:  # deleted meanwhile: their states went with them
         logger.debug("items %s were deleted before embedding", sorted(gone))
-    current = {
-        (row.item_id, row.image_id): row.input_sha256
-        for row in Embedding.objects.filter(space=space, item__in=items).only(
-            "item_id", "image_id", "input_sha256"
-        )
+    current: dict[tuple[int, int | None], str] = {
+        (item_id, image_id): sha256
+        for item_id, image_id, sha256 in Embedding.objects.filter(
+            space=space, item_id__in=[item.pk for item in items]
+        ).values_list("item_id", "image_id", "input_sha256")
     }
     work: list[tuple[Item, list[Source], list[Source]]] = []  # item, all sources, to embed
     for item in items:
-        sources = space_item_sources(space, item)
+        sources = _sources(space, item)
         todo = [s for s in sources if current.get((item.pk, s.image_id)) != s.sha256]
         work.append((item, sources, todo))
 
@@ -111,17 +117,41 @@ def space_embed_items(
     return report
 
 
+# What an item's sources are made of (embeddings.inputs.item_text): loading the rest of an
+# item (its lexical document, its attributes) costs more than storing its vector.
+_SOURCE_FIELDS = ("id", "title", "category", "description")
+
+
+def _items(space: EmbeddingSpace, item_ids: Sequence[int]) -> list[Item]:
+    """The items with the fields their sources are made of, and their images only when the
+    space embeds images."""
+    items = Item.objects.filter(pk__in=list(item_ids)).only(*_SOURCE_FIELDS)
+    if space.embeds_images:
+        items = items.prefetch_related("images")
+    return list(items)
+
+
+def _sources(space: EmbeddingSpace, item: Item) -> list[Source]:
+    """space_item_sources for an item from _items (a text-only space never reads images)."""
+    if not space.embeds_images:
+        return item_sources(item, (), text=space.embeds_text, image=False)
+    return space_item_sources(space, item)
+
+
 def _inputs_for(
     work: Sequence[tuple[Item, list[Source], list[Source]]], failed: dict[int, str]
 ) -> tuple[list[EmbeddingInput], list[tuple[int, Source]]]:
     inputs: list[EmbeddingInput] = []
     owners: list[tuple[int, Source]] = []
-    images = {img.pk: img for item, _, _ in work for img in item.images.all()}
     for item, _sources_all, todo in work:
         parts = []
         try:
             for source in todo:
-                image = images.get(source.image_id) if source.image_id else None
+                image = (
+                    next((img for img in item.images.all() if img.pk == source.image_id), None)
+                    if source.image_id
+                    else None
+                )
                 parts.append((source, source_part(item, image)))
         except OSError as exc:
             failed[item.pk] = f"cannot read the stored image: {exc}"
@@ -152,9 +182,10 @@ def _store(space: EmbeddingSpace, results: StoreResults) -> int:
             .order_by("id")
             .values_list("item_id", flat=True)
         )
-        items = Item.objects.filter(pk__in=list(locked)).prefetch_related("images")
         now = timezone.now()
-        current = {item.pk: sources_sha256(space_item_sources(space, item)) for item in items}
+        current = {
+            item.pk: sources_sha256(_sources(space, item)) for item in _items(space, list(locked))
+        }
         rows: list[tuple[int, int, int | None, npt.NDArray[np.float32], str, datetime]] = []
         stored: dict[int, str] = {}  # item id -> input sha256 of its stored sources
         changed: list[int] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
@@ -9,8 +10,14 @@ from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "searchapp.settings")
 
+logger = logging.getLogger(__name__)
+
 app = Celery("searchapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# A pool process reports itself up only after worker_process_init, which loads the models
+# (below); Celery's default 4 s kills a process that loads a large model on a busy machine,
+# and the next one too.
+app.conf.worker_proc_alive_timeout = 120
 app.autodiscover_tasks()
 
 
@@ -20,4 +27,10 @@ def _warm_providers(**kwargs: object) -> None:
     first batch it takes does not wait for a model load."""
     from embeddings.space_provider import providers_warm
 
-    providers_warm()
+    warmed = providers_warm()
+    # The benchmark waits for this line from every process before it starts its clock.
+    logger.info(
+        "worker process %s loaded the models of the live spaces: %s",
+        os.getpid(),
+        ", ".join(warmed) or "none",
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -217,6 +218,40 @@ def test_sweeper_retries_transient_failures_and_expired_leases(
     assert ItemEmbeddingState.objects.get(item=item).status == State.READY
 
 
+def test_a_claim_takes_the_oldest_pending_items_and_skips_those_another_worker_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queue, "_wake", lambda space_id: None)
+    items = [make_item(f"c{n}", images=0) for n in range(5)]
+    space = space_create(name="fake", provider_alias="fake-text")
+    start = timezone.now()
+    for age, item in enumerate(reversed(items)):  # items[0] is the oldest
+        ItemEmbeddingState.objects.filter(item=item).update(
+            pending_since=start - timedelta(minutes=age)
+        )
+    ItemEmbeddingState.objects.filter(item=items[1]).update(status=State.READY)
+    claimed: list[int] = []
+
+    def other_worker() -> None:
+        try:
+            claimed.extend(space_claim_pending(space=space, limit=2))
+        finally:
+            connection.close()
+
+    with transaction.atomic():  # this worker is storing items[0]'s batch
+        ItemEmbeddingState.objects.select_for_update().get(item=items[0])
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(timeout=30)
+    assert sorted(claimed) == [items[2].pk, items[3].pk]  # not [0] (locked) nor [1] (ready)
+    leased = ItemEmbeddingState.objects.filter(leased_until__gt=start).values_list(
+        "item", flat=True
+    )
+    assert sorted(leased) == [items[2].pk, items[3].pk]
+    # The lock released, the rest is free; the two just claimed stay leased.
+    assert sorted(space_claim_pending(space=space, limit=10)) == [items[0].pk, items[4].pk]
+
+
 def test_reembed_calls_the_provider_again() -> None:
     item = make_item("a", images=1)
     space = space_create(name="fake", provider_alias="fake", activate=True)
@@ -257,6 +292,7 @@ def test_a_full_claim_wakes_one_more_task_so_idle_workers_join_in(
     # The provider still gets at most its own batch size per call (fake-text: 32).
     settings.SEARCHAPP_EMBED_BATCH_ITEMS = 0
     assert claim_size(providers["fake"]) == 16  # four batches of 4
+    assert claim_size(providers["fake"], images=True) == 4  # a space with images: one batch
     woken.clear()
     space_backfill(space=space)
     woken.clear()
