@@ -744,6 +744,9 @@ def ingest_measure(
     time it to the last stored vector, count its batches (each stored batch shares one
     embedded_at); then the raw peer again. On a machine others use too the load changes
     between the runs: the ratio is against the mean of the two raw runs, both recorded."""
+    from django.conf import settings
+
+    from embeddings.index import index_ready
     from embeddings.inputs import item_text, source_part
     from embeddings.models import ItemEmbeddingState
     from embeddings.providers.base import InputType
@@ -775,7 +778,9 @@ def ingest_measure(
     raw_before = raw_rate()
     started = time.perf_counter()
     embed_pending.delay(space.pk)
-    while pending.exists():
+    # To the last stored vector and the space's HNSW index: a backfill this large builds
+    # the index when it ends (SEARCHAPP_INDEX_AFTER_BACKFILL), a smaller one on every insert.
+    while pending.exists() or not index_ready(space):
         time.sleep(0.05)
     seconds = time.perf_counter() - started  # an upper bound: the poll adds at most 50 ms
     batches = stored_batches(space)
@@ -795,7 +800,8 @@ def ingest_measure(
                 "worker_processes": INGEST_WORKER_PROCESSES, "onnx_threads_per_process": 1,
                 "batch": provider.capabilities.max_batch, "claim": claim_size(provider, images=space.embeds_images),
                 "clock": "from waking the space's pending work (models loaded in both worker "
-                         "processes) to no item pending"},
+                         "processes) to no item pending and the space's HNSW index built",
+                "index_after_backfill": settings.SEARCHAPP_INDEX_AFTER_BACKFILL},
         peer=f"raw-onnx (same graph and inputs, batch {provider.capabilities.max_batch}, "
              f"{INGEST_WORKER_PROCESSES} threads, one process, tokenisation and image decoding included)",
         ratio=pipe_rate / raw_mean if enough else None,

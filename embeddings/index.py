@@ -132,6 +132,39 @@ def index_create(space: EmbeddingSpace) -> None:
         )
 
 
+def index_ready(space: EmbeddingSpace) -> bool:
+    """Whether the space's index exists and is valid (a failed CONCURRENTLY build leaves an
+    invalid one behind)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(%s)",
+            [space.index_name],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+# A session-level advisory lock per space's index build (the key's high half marks the use).
+_BUILD_LOCK = 0x1D8 << 32
+
+
+def index_build_once(space: EmbeddingSpace) -> bool:
+    """Build the space's index unless it is ready or another session is building it (an
+    invalid leftover of a failed build is dropped first). True when this call built it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_BUILD_LOCK + int(space.pk)])
+        if not cursor.fetchone()[0]:
+            return False
+        try:
+            if index_ready(space):
+                return False
+            cursor.execute(f"DROP INDEX IF EXISTS {space.index_name}")
+            index_create(space)
+            return True
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_BUILD_LOCK + int(space.pk)])
+
+
 def index_drop(space: EmbeddingSpace, *, keep: IndexType | None = None) -> None:
     """Drop the space's indexes of every index type but ``keep``."""
     names = [space.index_name_of(index_type) for index_type in IndexType if index_type != keep]

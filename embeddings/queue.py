@@ -22,6 +22,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import Item
+from embeddings.index import index_build_once, index_ready
 from embeddings.inputs import sources_sha256, space_item_sources
 from embeddings.models import LIVE_STATUSES, Embedding, EmbeddingSpace, ItemEmbeddingState
 from embeddings.providers.base import EmbeddingProvider, ProviderError
@@ -198,6 +199,7 @@ def space_embed_pending(
         rounds += 1
         item_ids = space_claim_pending(space=space, limit=batch)
         if not item_ids:
+            space_index_when_filled(space=space)
             break
         if rounds == 1 and len(item_ids) == batch:
             # More is likely waiting: wake one more task, so that every idle worker process
@@ -217,6 +219,20 @@ def space_embed_pending(
                 continue
             raise
     return report
+
+
+def space_index_when_filled(*, space: EmbeddingSpace) -> bool:
+    """A space whose index waited for its backfill (`spaces.space_create`) gets it once no
+    item is pending any more (failed ones do not hold it back): built by the worker that
+    finds the queue empty, once (`index_build_once`). True when this call built it."""
+    if index_ready(space):
+        return False
+    if ItemEmbeddingState.objects.filter(space=space, status=State.PENDING).exists():
+        return False
+    built = index_build_once(space)
+    if built:
+        logger.info("built the HNSW index of space %s after its backfill", space.name)
+    return built
 
 
 def _release(space: EmbeddingSpace, item_ids: Iterable[int], *, error: str, give_up: bool) -> None:
@@ -250,7 +266,8 @@ class SweepReport:
 
 def embedding_sweep() -> SweepReport:
     """Periodic: retry failures that were transient, and wake workers for pending work
-    that nobody holds (a lost task, an expired lease after a killed worker)."""
+    that nobody holds (a lost task, an expired lease after a killed worker) and for spaces
+    whose index is missing."""
     report = SweepReport()
     now = timezone.now()
     retry_after = timedelta(seconds=settings.SEARCHAPP_EMBED_RETRY_FAILED_AFTER)
@@ -270,4 +287,13 @@ def embedding_sweep() -> SweepReport:
     for space_id in stuck:
         _wake(space_id)
         report.woken_spaces.append(space_id)
+    # A space whose index waited for its backfill and was not built (its last worker died):
+    # a woken worker finds the queue empty and builds it.
+    waiting = EmbeddingSpace.objects.filter(status__in=LIVE_STATUSES).exclude(
+        pk__in=report.woken_spaces
+    )
+    for space in waiting:
+        if not index_ready(space):
+            _wake(space.pk)
+            report.woken_spaces.append(space.pk)
     return report

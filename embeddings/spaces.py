@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.models import Item
 from embeddings.index import index_create, index_drop
 from embeddings.models import EmbeddingSpace
 from embeddings.providers.base import ProviderError
@@ -25,8 +27,12 @@ def space_create(
     index_type: str = EmbeddingSpace.IndexType.HALFVEC,
     activate: bool = False,
 ) -> EmbeddingSpace:
-    """Create a space for a configured provider, its HNSW index (of ``index_type``), and
-    queue the backfill."""
+    """Create a space for a configured provider, queue the backfill, and build its HNSW
+    index (of ``index_type``): at once for a small backfill, or, for a backfill of at least
+    SEARCHAPP_INDEX_AFTER_BACKFILL items, when the backfill ends
+    (`embeddings.queue.space_index_when_filled`): one build over the stored vectors costs a
+    fraction of inserting each vector into the graph as it is stored. Until then the space
+    is searched by exact scans."""
     provider = providers[provider_alias]
     try:
         capabilities = provider.capabilities
@@ -52,7 +58,9 @@ def space_create(
     )
     space.full_clean()
     space.save()
-    index_create(space)
+    deferred = 0 < settings.SEARCHAPP_INDEX_AFTER_BACKFILL <= Item.objects.count()
+    if not deferred:
+        index_create(space)
     if activate:
         space_activate(space=space)
     space_backfill(space=space, scope="all")
