@@ -29,6 +29,14 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In parallel runs (pytest-xdist, `make test`), the slow tests go first: they then share
+    the workers from the start, and the many short ones fill in around them, instead of one
+    long test starting last and running alone. Serial runs keep the files' order."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path: Path, settings: Any) -> None:
     """Every test stores its uploaded files in its own folder."""
@@ -137,6 +145,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: flo
         time.sleep(interval)
 
 
+def xdist_worker() -> str:
+    """This test process's pytest-xdist worker id ("gw0", "gw1", ...; "main" when serial).
+    Each one has a test database (pytest-django's test_searchapp_gw0, ...) and a Redis
+    database (searchapp.settings) of its own, and so its own Celery queue and workers."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def spare_redis_db() -> int:
+    """A Redis database that neither this test process nor any other one uses: for a test
+    that starts a whole deployment of its own on the suite's Redis (`make run`). The
+    settings give each test process an odd database; the one above it is this one."""
+    return int(str(settings.CELERY_BROKER_URL).rsplit("virtual_host=", 1)[1]) + 1
+
+
 def worker_environment() -> dict[str, str]:
     """Environment for a child process that must see the test database and test broker."""
     env = dict(os.environ)
@@ -217,7 +239,7 @@ def celery_worker(
     MEDIA_ROOT to `worker_media_root`)."""
     from searchapp.celery import app
 
-    log = REPO_ROOT / "var" / "test-worker.log"
+    log = REPO_ROOT / "var" / f"test-worker-{xdist_worker()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     app.control.purge()
     with log.open("wb") as out:
