@@ -25,10 +25,13 @@ run: $(STAMP)
 # a Redis database (so a Celery queue) and folders of its own. Many tests wait on processes,
 # servers and a browser rather than compute, so more workers than this machine's 2 cores pay.
 # PYTEST_ARGS="-n 0" runs everything in one process (for a debugger, or -x).
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: every test process
+# and every worker, server and manage.py process the tests start would otherwise compile the
+# project (and pytest rewrite every test module) anew.
 TEST_PROCESSES ?= 4
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 # Default: 100k vectors (~5 min here). BENCH_ARGS="--sizes 100000,1000000" adds 1M (~18 min more).
 bench: $(STAMP)

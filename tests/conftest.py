@@ -29,12 +29,44 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 
+# The longest tests (`make test PYTEST_ARGS=--durations=30`), longest first.
+LONGEST_FIRST = (
+    "tests/relevance/test_books_targets.py",
+    "tests/test_code_style.py",
+    "tests/reliability/",
+    "tests/relevance/test_books_set.py",
+    "tests/searchapp/test_processes.py",
+    "tests/frontend/test_generated_clients.py",
+    "tests/quality/test_books.py",
+)
+
+
+def _start_rank(item: pytest.Item) -> tuple[int, bool]:
+    known = [n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)]
+    return (known[0] if known else len(LONGEST_FIRST)), item.get_closest_marker("slow") is None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In parallel runs (pytest-xdist, `make test`), the slow tests go first: they then share
-    the workers from the start, and the many short ones fill in around them, instead of one
-    long test starting last and running alone. Serial runs keep the files' order."""
+    """In parallel runs (pytest-xdist, `make test`), the longest tests go first, then the
+    other slow ones: they then share the workers from the start, and the many short ones
+    fill in around them, instead of one long test starting last and running alone. Serial
+    runs keep the files' order."""
     if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        items.sort(key=_start_rank)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's test database, whose commits do not wait for the disk
+    (synchronous_commit off, for every connection to it, the workers' and servers' too). A
+    crash could lose its last commits, and it is thrown away anyway; the many commits and
+    TRUNCATEs of transactional tests stop waiting on fsync."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
+        cursor.execute("SET synchronous_commit TO off")
 
 
 @pytest.fixture(autouse=True)
