@@ -21,8 +21,19 @@ run: $(STAMP)
 	$(if $(and $(SHARED_MODELS),$(if $(SEARCHAPP_MODEL_DIR),,1)),SEARCHAPP_MODEL_DIR=$(SHARED_MODELS)) \
 	$(BIN)/python -m searchapp.run
 
+# The suite runs in TEST_PROCESSES parallel pytest-xdist workers, each with a test database,
+# a Redis database (so a Celery queue) and folders of its own. Many tests wait on processes,
+# servers and a browser rather than compute, so more workers than this machine's 2 cores pay.
+# PYTEST_ARGS="-n 0" runs everything in one process (for a debugger, or -x).
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: every test process
+# and every worker, server and manage.py process the tests start would otherwise compile the
+# project (and pytest rewrite every test module) anew. `--dist load`, not loadgroup or
+# loadfile: those key the work by test id, and the schema fuzz test's 29 cases share one id
+# (tests/security/test_openapi_fuzz.py), so all but one would silently not run.
+TEST_PROCESSES ?= 4
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS)
 
 # Default: 100k vectors (~5 min here). BENCH_ARGS="--sizes 100000,1000000" adds 1M (~18 min more).
 bench: $(STAMP)

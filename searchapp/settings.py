@@ -152,9 +152,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker: REDIS_URL, or the embedded Redis ---------------------------------------------
 # pytest (>= 8.2) sets PYTEST_VERSION: test runs and their workers use their own Redis
-# database, so a `make run` worker on the same embedded Redis never takes a test's task.
+# database, so a `make run` worker on the same embedded Redis never takes a test's task: 1 for
+# a serial run, 3 + 2N for pytest-xdist's worker gwN (PYTEST_XDIST_WORKER, inherited by the
+# processes its tests start), so parallel test processes never take each other's tasks
+# either. The even database above each is left to that process's tests (16 databases: at
+# most 6 xdist workers).
 TESTING = bool(env_str("PYTEST_VERSION"))
-_redis_db = env_int("SEARCHAPP_REDIS_DB", 1 if TESTING else 0)
+_xdist_worker = env_str("PYTEST_XDIST_WORKER")
+_test_redis_db = 3 + 2 * int(_xdist_worker.removeprefix("gw")) if _xdist_worker else 1
+_redis_db = env_int("SEARCHAPP_REDIS_DB", _test_redis_db if TESTING else 0)
 REDIS_URL = env_str("REDIS_URL") or localstack.ensure_redis(DATA_DIR).url(_redis_db)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

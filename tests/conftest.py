@@ -29,6 +29,46 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 
+# The longest tests (`make test PYTEST_ARGS=--durations=30`), longest first.
+LONGEST_FIRST = (
+    "tests/relevance/test_books_targets.py",
+    "tests/test_code_style.py",
+    "tests/reliability/",
+    "tests/relevance/test_books_set.py",
+    "tests/searchapp/test_processes.py",
+    "tests/frontend/test_generated_clients.py",
+    "tests/quality/test_books.py",
+)
+
+
+def _start_rank(item: pytest.Item) -> tuple[int, bool]:
+    known = [n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)]
+    return (known[0] if known else len(LONGEST_FIRST)), item.get_closest_marker("slow") is None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In parallel runs (pytest-xdist, `make test`), the longest tests go first, then the
+    other slow ones: they then share the workers from the start, and the many short ones
+    fill in around them, instead of one long test starting last and running alone. Serial
+    runs keep the files' order."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=_start_rank)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's test database, whose commits do not wait for the disk
+    (synchronous_commit off, for every connection to it, the workers' and servers' too). A
+    crash could lose its last commits, and it is thrown away anyway; the many commits and
+    TRUNCATEs of transactional tests stop waiting on fsync."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
+        cursor.execute("SET synchronous_commit TO off")
+
+
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path: Path, settings: Any) -> None:
     """Every test stores its uploaded files in its own folder."""
@@ -137,6 +177,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30, interval: flo
         time.sleep(interval)
 
 
+def xdist_worker() -> str:
+    """This test process's pytest-xdist worker id ("gw0", "gw1", ...; "main" when serial).
+    Each one has a test database (pytest-django's test_searchapp_gw0, ...) and a Redis
+    database (searchapp.settings) of its own, and so its own Celery queue and workers."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def spare_redis_db() -> int:
+    """A Redis database that neither this test process nor any other one uses: for a test
+    that starts a whole deployment of its own on the suite's Redis (`make run`). The
+    settings give each test process an odd database; the one above it is this one."""
+    return int(str(settings.CELERY_BROKER_URL).rsplit("virtual_host=", 1)[1]) + 1
+
+
 def worker_environment() -> dict[str, str]:
     """Environment for a child process that must see the test database and test broker."""
     env = dict(os.environ)
@@ -217,7 +271,7 @@ def celery_worker(
     MEDIA_ROOT to `worker_media_root`)."""
     from searchapp.celery import app
 
-    log = REPO_ROOT / "var" / "test-worker.log"
+    log = REPO_ROOT / "var" / f"test-worker-{xdist_worker()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     app.control.purge()
     with log.open("wb") as out:

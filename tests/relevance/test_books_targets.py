@@ -29,7 +29,12 @@ from search.lexical import bm25_list
 from search.models import SearchProfile
 from search.profiles import profile_activate, profile_version_create
 
-pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.shared,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(900),  # over 5 minutes of MiniLM while the parallel suite runs
+]
 
 BOOKS_SET = Path(__file__).resolve().parents[2] / "relevance" / "data" / "oscar_books.jsonl"
 TEXT_KINDS = ("paraphrase", "exact_title", "misspelled_title", "identifier", "intent")

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 
 from catalog.demo import demo_items
-from tests.conftest import REPO_ROOT, wait_until
+from tests.conftest import REPO_ROOT, spare_redis_db, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +122,7 @@ def test_make_run_serves_the_demo_embeds_it_and_stops_on_ctrl_c(
                 SEARCHAPP_MEDIA_ROOT=str(tmp_path / "media"),
                 SEARCHAPP_MODEL_DIR=str(tiny_model_dir),
                 # Its own broker database: the suite's worker must not take its tasks.
-                SEARCHAPP_REDIS_DB="2",
+                SEARCHAPP_REDIS_DB=str(spare_redis_db()),
             ),
             start_new_session=True,
         )

@@ -3,6 +3,7 @@ binary fixtures in the repository."""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -87,8 +88,10 @@ def png_declaring(width: int, height: int) -> bytes:
     )
 
 
+@functools.cache
 def gif_frames(count: int, size: tuple[int, int] = (4, 4)) -> bytes:
-    """An animated GIF of `count` frames (alternating, so Pillow keeps them all)."""
+    """An animated GIF of `count` frames (alternating, so Pillow keeps them all). Made once
+    per process: 3,000 frames take seconds, and the parametrised tests ask at collection."""
     frames = [Image.new("P", size, n % 2) for n in range(count)]
     for frame in frames:
         frame.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
