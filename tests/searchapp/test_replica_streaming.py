@@ -29,6 +29,7 @@ from embeddings import spaces as embedding_spaces
 from embeddings.index import exact_search_pays
 from embeddings.models import Embedding, ProviderUsage
 from embeddings.query import query_vector_cache
+from search.rewrite import curation_cache
 from searchapp.db import search_reads
 from tests.conftest import wait_until
 from tests.embeddings.fakes import GeometryProvider
@@ -131,6 +132,7 @@ def test_searches_are_answered_by_a_streaming_replica_and_writes_go_to_default(
 ) -> None:
     GeometryProvider.table = {"lamp": at_angle(0)}
     query_vector_cache.clear()
+    curation_cache.clear()  # loaded by an earlier test of this process, it would not be read
     monkeypatch.setattr(embedding_queue, "_wake", lambda space_id: None)
     with override_settings(EMBEDDING_PROVIDERS=PROVIDERS):
         space = embedding_spaces.space_create(name="geo", provider_alias="geo", activate=True)
