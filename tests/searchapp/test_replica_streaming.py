@@ -109,8 +109,12 @@ def replica(django_db_setup: None) -> Iterator[str]:
 
 
 def replayed(alias: str) -> None:
-    """Wait until the replica has replayed everything committed on default so far."""
-    written = _one(connections[DEFAULT_DB_ALIAS].settings_dict, "SELECT pg_current_wal_lsn()")
+    """Wait until the replica has replayed everything committed on default so far. The test
+    databases commit without waiting for the disk (synchronous_commit off): a commit record
+    may still be in the WAL buffers, past the write position, so wait for the insert one."""
+    written = _one(
+        connections[DEFAULT_DB_ALIAS].settings_dict, "SELECT pg_current_wal_insert_lsn()"
+    )
     replica_settings = connections[alias].settings_dict
     wait_until(lambda: _one(replica_settings,
                f"SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn"), 30)  # fmt: skip
