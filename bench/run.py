@@ -235,10 +235,6 @@ def server_settings() -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def pg_vector(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
-
-
 def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int], *, ef: int,
                     filters: Any = None, iterative: str = "relaxed_order", exact: bool = False,
                     exact_max_items: int = 20000, k: int = K, depth: int | None = None,
@@ -252,7 +248,7 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
     from django.test import override_settings
 
     from catalog.filters import ItemFilter
-    from embeddings.index import exact_search_pays, space_nearest, space_nearest_sql
+    from embeddings.index import exact_search_pays, space_nearest, space_nearest_sql, vector_literal
     from search.query import SearchQuery
     from search.retrieve import list_depth
 
@@ -293,7 +289,7 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
                 "set_config('hnsw.max_scan_tuples', %s, true)", [str(ef), iterative, str(scan_tuples)],
             )  # fmt: skip
             for query in queries:
-                sql, params = space_nearest_sql(space=space, item_filter=filters, vector=pg_vector(query),
+                sql, params = space_nearest_sql(space=space, item_filter=filters, vector=vector_literal(query),
                                                 limit=rows, exact=exact_path)  # fmt: skip
                 started = time.perf_counter()
                 cursor.execute(sql, params)

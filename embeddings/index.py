@@ -184,7 +184,7 @@ class Neighbour:
     image_id: int | None  # the image that matched best, None when the text did
 
 
-def _vector_literal(vector: Vectors) -> str:
+def vector_literal(vector: Vectors) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
@@ -221,7 +221,7 @@ def space_nearest(
     selective filter by an exact scan; otherwise iterative index scans keep filtered
     queries from coming back short. The row limit grows when items have many images until
     ``depth`` distinct items are found."""
-    literal = _vector_literal(vector)
+    literal = vector_literal(vector)
     ef_search = max(1, min(1000, int(settings.SEARCHAPP_HNSW_EF_SEARCH)))
     # A space with images has a row per image besides the text row: ask for more rows than
     # items from the start. A text-only space has one row per item.

@@ -138,17 +138,10 @@ class Ranking:
 @dataclasses.dataclass
 class _Relevant:
     retrieval: Retrieval
-    fused: list[Fused]
+    scored: list[Fused]  # the lists fused, before the floor, boosts and hidden items
+    fused: list[Fused]  # after them
     ratio: float | None
     relevant: list[Fused]
-
-
-def _fused(
-    query: SearchQuery, profile: FusionProfile, retrieval: Retrieval, curation: Curation
-) -> list[Fused]:
-    """The fused ranking after the score floor, the rules' boosts and hidden items."""
-    fused = score_floor(lists_fuse(retrieval.lists, profile), _floor(query, profile))
-    return hidden_removed(boosts_apply(fused, curation.boosts), curation.hide)
 
 
 def _relevant(
@@ -159,10 +152,13 @@ def _relevant(
     depth: int,
 ) -> _Relevant:
     retrieval = query_retrieve(query, item_filter, depth)
-    fused = _fused(query, profile, retrieval, curation)
+    scored = lists_fuse(retrieval.lists, profile)
+    # The score floor, the rules' boosts and hidden items.
+    fused = score_floor(scored, _floor(query, profile))
+    fused = hidden_removed(boosts_apply(fused, curation.boosts), curation.hide)
     ratio = cutoff_ratio(query, retrieval)
     relevant = with_pins(relevant_set(fused, ratio) if ratio else fused, retrieval.identifiers)
-    return _Relevant(retrieval, fused, ratio, relevant)
+    return _Relevant(retrieval, scored, fused, ratio, relevant)
 
 
 def relevant_complete(
@@ -180,7 +176,7 @@ def relevant_complete(
     listed = {r.name: {e.item_id for e in r.entries} for r in found.retrieval.lists}
     inside = {entry.item_id for entry in found.relevant}
     best_outside = sum(bounds.values())  # an item in none of the lists
-    for entry in lists_fuse(found.retrieval.lists, profile):
+    for entry in found.scored:
         if entry.item_id not in inside:
             gain = sum(b for name, b in bounds.items() if entry.item_id not in listed[name])
             best_outside = max(best_outside, entry.score + gain)
