@@ -30,10 +30,13 @@ run: $(STAMP)
 # project (and pytest rewrite every test module) anew. `--dist load`, not loadgroup or
 # loadfile: those key the work by test id, and the schema fuzz test's 29 cases share one id
 # (tests/security/test_openapi_fuzz.py), so all but one would silently not run.
+# `--maxschedchunk 1`: xdist's load scheduler otherwise hands each worker a run of a quarter of
+# its share of consecutive tests at the start, so the longest tests, sorted first
+# (tests/conftest.py LONGEST_FIRST), would all go to the first worker, one after another.
 TEST_PROCESSES ?= 4
 
 test: $(STAMP)
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 # Default: 100k vectors (~5 min here). BENCH_ARGS="--sizes 100000,1000000" adds 1M (~18 min more).
 bench: $(STAMP)

@@ -453,6 +453,9 @@ def redis_running(data_dir: Path) -> bool:
     return _redis_ping(_redis_dir(data_dir) / REDIS_SOCKET_NAME)
 
 
+REDIS_DATABASES = 64
+
+
 def ensure_redis(data_dir: Path) -> RedisInfo:
     """Start the embedded Redis (append-only persistence, Unix socket only) unless it runs."""
     redis_dir = _redis_dir(data_dir)
@@ -465,6 +468,8 @@ def ensure_redis(data_dir: Path) -> RedisInfo:
         command = [
             _redis_executable(),
             "--port", "0",
+            # Test runs take two databases per parallel test process (searchapp.settings).
+            "--databases", str(REDIS_DATABASES),
             "--unixsocket", str(socket_path),
             "--unixsocketperm", "700",
             "--dir", str(redis_dir),

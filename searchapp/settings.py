@@ -155,8 +155,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # database, so a `make run` worker on the same embedded Redis never takes a test's task: 1 for
 # a serial run, 3 + 2N for pytest-xdist's worker gwN (PYTEST_XDIST_WORKER, inherited by the
 # processes its tests start), so parallel test processes never take each other's tasks
-# either. The even database above each is left to that process's tests (16 databases: at
-# most 6 xdist workers).
+# either. The even database above each is left to that process's tests (the embedded Redis
+# has localstack.REDIS_DATABASES: 64, so at most 30 xdist workers).
 TESTING = bool(env_str("PYTEST_VERSION"))
 _xdist_worker = env_str("PYTEST_XDIST_WORKER")
 _test_redis_db = 3 + 2 * int(_xdist_worker.removeprefix("gw")) if _xdist_worker else 1

@@ -76,14 +76,13 @@ def _fast_password_hashing() -> None:
     when every test makes a curator). The production hashers stay listed after it, so a
     hash made by another process of the suite still verifies. No test is about hashing
     strength; production settings are untouched."""
-    from django.contrib.auth import hashers
+    from django.contrib.auth.hashers import reset_hashers
 
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         *settings.PASSWORD_HASHERS,
     ]
-    hashers.get_hashers.cache_clear()
-    hashers.get_hashers_by_algorithm.cache_clear()
+    reset_hashers(setting="PASSWORD_HASHERS")
 
 
 @pytest.fixture(autouse=True)
