@@ -66,30 +66,42 @@ def _semantic_evidence(
 
 def _rrf(lists: Sequence[tuple[RankedList, float]], k: int) -> dict[int, float]:
     scores: dict[int, float] = {}
+    get = scores.get
     for ranked, weight in lists:
         for rank, entry in enumerate(ranked.entries, start=1):
-            scores[entry.item_id] = scores.get(entry.item_id, 0.0) + weight / (k + rank)
+            scores[entry.item_id] = get(entry.item_id, 0.0) + weight / (k + rank)
     best_possible = sum(weight for _, weight in lists) / (k + 1)
     return {item_id: score / best_possible for item_id, score in scores.items()}
 
 
 def _convex(lists: Sequence[tuple[RankedList, float]]) -> dict[int, float]:
+    """`_normaliser`'s arithmetic inlined: the tuner fuses every judged query under every
+    profile it tries, thousands of times."""
     scores: dict[int, float] = {}
+    get = scores.get
     total = sum(weight for _, weight in lists)
     for ranked, weight in lists:
-        normalised = _normaliser(ranked)
+        low, spread = _scale(ranked)
         for entry in ranked.entries:
-            scores[entry.item_id] = scores.get(entry.item_id, 0.0) + weight * normalised(
-                entry.score
-            )
+            if spread <= 0:
+                normalised = 1.0
+            else:
+                above = entry.score - low
+                normalised = above / spread if above > 0 else 0.0
+            scores[entry.item_id] = get(entry.item_id, 0.0) + weight * normalised
     return {item_id: score / total for item_id, score in scores.items()}
+
+
+def _scale(ranked: RankedList) -> tuple[float, float]:
+    """A list's min-max scale over its first NORMALISE_DEPTH entries: (min, max - min)."""
+    values = [entry.score for entry in ranked.entries[:NORMALISE_DEPTH]]
+    low = min(values)
+    return low, max(values) - low
 
 
 def _normaliser(ranked: RankedList) -> Callable[[float], float]:
     """A list's min-max scale over its first NORMALISE_DEPTH entries (0 below them)."""
-    values = [entry.score for entry in ranked.entries[:NORMALISE_DEPTH]]
-    high, low = max(values), min(values)
-    spread = high - low
+    low, spread = _scale(ranked)
     if spread <= 0:
         return lambda score: 1.0
     return lambda score: max(0.0, (score - low) / spread)
