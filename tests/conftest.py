@@ -3,7 +3,6 @@ PostgreSQL (pgvector) and Redis that searchapp starts; nothing is faked but outb
 
 from __future__ import annotations
 
-import contextlib
 import io
 import ipaddress
 import json
@@ -104,15 +103,7 @@ def _empty_tables(test_case: Any) -> None:
     from django.core.management.sql import emit_post_migrate_signal
     from django.db import connections, transaction
     from django.db.models.signals import post_migrate
-    from kombu.exceptions import OperationalError
 
-    from searchapp.celery import app
-
-    # Tasks the test queued that no worker took yet would write into the next test (the
-    # flush is fast now: a worker's late write no longer lands before it). A broker that is
-    # down holds no task to purge.
-    with contextlib.suppress(OSError, OperationalError):
-        app.control.purge()
     for alias in test_case._databases_names(include_mirrors=False):
         connection = connections[alias]
         tables = connection.introspection.django_table_names(
@@ -121,12 +112,8 @@ def _empty_tables(test_case: Any) -> None:
         quote = connection.ops.quote_name
         emptied = [table for table in sorted(tables) if table not in KEPT_BY_FLUSH]
         deletes = [f"DELETE FROM {quote(table)}" for table in emptied]  # noqa: S608 - schema names
-        tables_sql = ", ".join(quote(table) for table in emptied)
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            # As TRUNCATE did: wait for writers still in a transaction (a Celery worker storing
-            # a search log of the test) and delete what they commit, not keep it for the next.
-            cursor.execute(f"LOCK TABLE {tables_sql} IN ACCESS EXCLUSIVE MODE")
             cursor.execute("; ".join(deletes))
         post_migrate.disconnect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
         post_migrate.disconnect(create_contenttypes)
