@@ -85,54 +85,6 @@ def _fast_password_hashing() -> None:
     reset_hashers(setting="PASSWORD_HASHERS")
 
 
-# Rows that `migrate` makes and the post_migrate signal makes again after every flush.
-KEPT_BY_FLUSH = ("django_migrations", "django_content_type", "auth_permission")
-PERMISSIONS_RECEIVER = "django.contrib.auth.management.create_permissions"  # its dispatch_uid
-
-
-def _empty_tables(test_case: Any) -> None:
-    """TransactionTestCase's flush, done with DELETE instead of TRUNCATE. Half of the suite's
-    tests are transactional (they need real commits); TRUNCATE of every table gives each table
-    and index a new file at every one of them, which cost the server more CPU than the tests.
-    DELETE of the few rows a test wrote is nearly free (Django's foreign keys are deferred to
-    the commit, so the order does not matter). Content types and permissions are kept rather
-    than deleted and made again, so their post_migrate receivers (which would only check,
-    at 0.1 s a flush) are left out; the project's receivers get the signal, as after flush."""
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-    from django.core.management.sql import emit_post_migrate_signal
-    from django.db import connections, transaction
-    from django.db.models.signals import post_migrate
-
-    for alias in test_case._databases_names(include_mirrors=False):
-        connection = connections[alias]
-        tables = connection.introspection.django_table_names(
-            only_existing=True, include_views=False
-        )
-        quote = connection.ops.quote_name
-        emptied = [table for table in sorted(tables) if table not in KEPT_BY_FLUSH]
-        deletes = [f"DELETE FROM {quote(table)}" for table in emptied]  # noqa: S608 - schema names
-        with transaction.atomic(using=alias), connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute("; ".join(deletes))
-        post_migrate.disconnect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
-        post_migrate.disconnect(create_contenttypes)
-        try:
-            emit_post_migrate_signal(verbosity=0, interactive=False, db=alias)
-        finally:
-            post_migrate.connect(create_contenttypes)
-            post_migrate.connect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _quick_flush() -> Iterator[None]:
-    from django.test import TransactionTestCase
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(TransactionTestCase, "_fixture_teardown", _empty_tables)
-        yield
-
-
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path: Path, settings: Any) -> None:
     """Every test stores its uploaded files in its own folder."""
