@@ -23,7 +23,7 @@ run: $(STAMP)
 
 # The suite runs in TEST_PROCESSES parallel pytest-xdist workers, each with a test database,
 # a Redis database (so a Celery queue) and folders of its own. Some tests wait on processes,
-# servers and a browser rather than compute; here (2 cores) 4 workers took 328 s, 3 took 342 s.
+# servers and a browser rather than compute; here (2 cores) 3 workers were no faster than 4.
 # PYTEST_ARGS="-n 0" runs everything in one process (for a debugger, or -x).
 # Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: every test process
 # and every worker, server and manage.py process the tests start would otherwise compile the
