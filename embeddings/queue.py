@@ -162,13 +162,18 @@ def space_claim_pending(*, space: EmbeddingSpace, limit: int) -> list[int]:
     lease = timedelta(seconds=settings.SEARCHAPP_EMBED_LEASE_SECONDS)
     table = ItemEmbeddingState._meta.db_table
     # One statement, one round trip: the rows are chosen, locked, leased and returned together.
+    # The choice is a MATERIALIZED CTE, so it runs once. As `id IN (SELECT ... LIMIT n FOR
+    # UPDATE SKIP LOCKED)`, a nested-loop plan (the planner's pick on some table statistics)
+    # ran the choice again for every row it visited, skipped the rows the statement itself had
+    # just leased, and so took more (or fewer) than `limit` rows.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET leased_until = %s WHERE id IN ("  # noqa: S608 - a fixed name
-            f"SELECT id FROM {table} WHERE space_id = %s AND status = %s "
-            "AND (leased_until IS NULL OR leased_until < %s) "
-            "ORDER BY pending_since, id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING item_id",
-            [now + lease, space.pk, State.PENDING, now, limit],
+            f"WITH chosen AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608 - a fixed name
+            "WHERE space_id = %s AND status = %s AND (leased_until IS NULL OR leased_until < %s) "
+            "ORDER BY pending_since, id LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} AS state SET leased_until = %s FROM chosen "
+            "WHERE state.id = chosen.id RETURNING state.item_id",
+            [space.pk, State.PENDING, now, limit, now + lease],
         )
         return [item_id for (item_id,) in cursor.fetchall()]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import timedelta
 from typing import Any
@@ -298,3 +299,29 @@ def test_a_full_claim_wakes_one_more_task_so_idle_workers_join_in(
     woken.clear()
     assert space_embed_pending(space=space).claimed == 7
     assert woken == []  # 7 < 128: one round was enough, nothing more to share
+
+
+def test_a_claim_takes_its_limit_whatever_the_plan_and_the_rows_order_on_disk() -> None:
+    """A claim chooses and locks its rows once. A plan that ran the choice again for each row
+    it visited (a nested loop; the planner picks one on some table statistics) and rows whose
+    order on disk differs from their pending order (rows updated, or written where deleted
+    ones were) made it take more, or fewer, than the limit."""
+    for n in range(7):
+        make_item(f"c{n}", images=0)
+    space = space_create(name="fake", provider_alias="fake-text")
+    states = ItemEmbeddingState.objects.filter(space=space)
+    ids = list(states.order_by("pending_since", "id").values_list("id", flat=True))
+    table = ItemEmbeddingState._meta.db_table
+    shuffle = random.Random(7).shuffle  # noqa: S311 - a fixed order, no secret
+    claimed = []
+    for _ in range(12):
+        shuffle(ids)
+        with transaction.atomic(), connection.cursor() as cursor:
+            for state_id in ids:  # each row's new version goes to the end of the table
+                cursor.execute(f"UPDATE {table} SET id = id WHERE id = %s", [state_id])  # noqa: S608
+            for plan in ("hashagg", "material", "hashjoin", "mergejoin", "sort"):
+                cursor.execute(f"SET LOCAL enable_{plan} = off")
+            claimed.append(len(space_claim_pending(space=space, limit=3)))
+            claimed.append(len(space_claim_pending(space=space, limit=10)))
+            transaction.set_rollback(True)
+    assert claimed == [3, 4] * 12
