@@ -3,10 +3,12 @@ PostgreSQL (pgvector) and Redis that searchapp starts; nothing is faked but outb
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -83,6 +85,87 @@ def _fast_password_hashing() -> None:
         *settings.PASSWORD_HASHERS,
     ]
     reset_hashers(setting="PASSWORD_HASHERS")
+
+
+# Rows that `migrate` makes and the post_migrate signal makes again after every flush.
+KEPT_BY_FLUSH = ("django_migrations", "django_content_type", "auth_permission")
+PERMISSIONS_RECEIVER = "django.contrib.auth.management.create_permissions"  # its dispatch_uid
+
+
+# Node names of the Celery workers that `celery_worker` started in this process and that run.
+SESSION_WORKERS: list[str] = []
+
+
+def _worker_idle(name: str, timeout: float = 30) -> None:
+    """Wait until the worker ``name`` runs no task and holds none in reserve."""
+    from searchapp.celery import app
+
+    inspect = app.control.inspect(destination=[name], timeout=1.0, limit=1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [*(inspect.active() or {}).values(), *(inspect.reserved() or {}).values()]
+        if not any(busy):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the Celery worker {name} still runs tasks after {timeout} s")
+
+
+def _empty_tables(test_case: Any) -> None:
+    """TransactionTestCase's flush, done with DELETE instead of TRUNCATE. Half of the suite's
+    tests are transactional (they need real commits); TRUNCATE of every table gives each table
+    and index a new file at every one of them, which cost the server more CPU than the tests.
+    DELETE of the few rows a test wrote is nearly free (Django's foreign keys are deferred to
+    the commit, so the order does not matter). Content types and permissions are kept rather
+    than deleted and made again, so their post_migrate receivers (which would only check,
+    at 0.1 s a flush) are left out; the project's receivers get the signal, as after flush."""
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.core.management.sql import emit_post_migrate_signal
+    from django.db import connections, transaction
+    from django.db.models.signals import post_migrate
+    from kombu.exceptions import OperationalError
+
+    from searchapp.celery import app
+
+    # Tasks the test queued would write into the next test: a search's log, which the
+    # session's worker (`celery_worker`) stores after the search answered. Those no worker
+    # took yet are dropped; those the worker took are waited for. A broker that is down
+    # holds no task.
+    with contextlib.suppress(OSError, OperationalError):
+        app.control.purge()
+        for name in SESSION_WORKERS:
+            _worker_idle(name)
+    for alias in test_case._databases_names(include_mirrors=False):
+        connection = connections[alias]
+        tables = connection.introspection.django_table_names(
+            only_existing=True, include_views=False
+        )
+        quote = connection.ops.quote_name
+        emptied = [table for table in sorted(tables) if table not in KEPT_BY_FLUSH]
+        deletes = [f"DELETE FROM {quote(table)}" for table in emptied]  # noqa: S608 - schema names
+        tables_sql = ", ".join(quote(table) for table in emptied)
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            # As TRUNCATE did: wait for writers still in a transaction (a Celery worker storing
+            # a search log of the test) and delete what they commit, not keep it for the next.
+            cursor.execute(f"LOCK TABLE {tables_sql} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute("; ".join(deletes))
+        post_migrate.disconnect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
+        post_migrate.disconnect(create_contenttypes)
+        try:
+            emit_post_migrate_signal(verbosity=0, interactive=False, db=alias)
+        finally:
+            post_migrate.connect(create_contenttypes)
+            post_migrate.connect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_flush() -> Iterator[None]:
+    from django.test import TransactionTestCase
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", _empty_tables)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -298,12 +381,18 @@ def celery_worker(
             env={**worker_environment(), "SEARCHAPP_EMBEDDING_PROVIDERS": json.dumps(test_providers),
                  "SEARCHAPP_MEDIA_ROOT": str(worker_media_root), "SEARCHAPP_ONNX_THREADS": "1"},
         )  # fmt: skip
+    name = f"test-{os.getpid()}@{socket.gethostname()}"
     try:
-        wait_until(lambda: bool(app.control.ping(timeout=0.5)) or process.poll() is not None, 60)
+        wait_until(
+            lambda: bool(app.control.ping([name], timeout=0.5)) or process.poll() is not None, 60
+        )
         if process.poll() is not None:
             raise RuntimeError(f"worker exited early:\n{log.read_text()[-3000:]}")
+        SESSION_WORKERS.append(name)
         yield process
     finally:
+        if name in SESSION_WORKERS:
+            SESSION_WORKERS.remove(name)
         process.terminate()
         try:
             process.wait(timeout=20)
