@@ -19,11 +19,12 @@ definition per index type (`INDEXES`, through `indexed_vector` and `index_order`
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
@@ -170,6 +171,38 @@ def index_drop(space: EmbeddingSpace, *, keep: IndexType | None = None) -> None:
     names = [space.index_name_of(index_type) for index_type in IndexType if index_type != keep]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {', '.join(names)}")
+
+
+SPACE_INDEX_NAME = re.compile(
+    r"^embeddings_space_(\d+)_hnsw(_\w+)?$"
+)  # EmbeddingSpace.index_name_of
+
+
+def orphan_indexes_drop(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """Drop the per-space indexes whose space no longer exists, and name them. `space_delete`
+    drops a space's indexes itself; rows deleted past it (SQL by hand, a flush, a restore of
+    the tables alone) leave them behind, and every insert into the embeddings table then still
+    updates them and every plan over it still weighs them."""
+    table = Embedding._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+            "WHERE x.indrelid = %s::regclass",
+            [table],
+        )
+        found = {name: SPACE_INDEX_NAME.match(name) for (name,) in cursor.fetchall()}
+        space_ids = {int(match[1]) for match in found.values() if match}
+        alive = set(
+            EmbeddingSpace.objects.using(using)
+            .filter(pk__in=space_ids)
+            .values_list("pk", flat=True)
+        )
+        orphans = sorted(
+            name for name, match in found.items() if match and int(match[1]) not in alive
+        )
+        if orphans:
+            cursor.execute(f"DROP INDEX IF EXISTS {', '.join(orphans)}")
+    return orphans
 
 
 # --- searching ------------------------------------------------------------------------------

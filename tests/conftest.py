@@ -61,14 +61,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """pytest-django's test database, whose commits do not wait for the disk
     (synchronous_commit off, for every connection to it, the workers' and servers' too). A
-    crash could lose its last commits, and it is thrown away anyway; the many commits and
-    TRUNCATEs of transactional tests stop waiting on fsync."""
+    crash could lose its last commits, and it holds test data only; the many commits and
+    flushes of transactional tests stop waiting on fsync. Per-space indexes an earlier run
+    left in it (pytest-django keeps the database between runs: --reuse-db) are dropped."""
     from django.db import connection
+
+    from embeddings.index import orphan_indexes_drop
 
     name = connection.settings_dict["NAME"]
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
         cursor.execute("SET synchronous_commit TO off")
+        orphan_indexes_drop()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -125,6 +129,7 @@ def _empty_tables(test_case: Any) -> None:
     from django.db.models.signals import post_migrate
     from kombu.exceptions import OperationalError
 
+    from embeddings.index import orphan_indexes_drop
     from searchapp.celery import app
 
     # Tasks the test queued would write into the next test: a search's log, which the
@@ -150,6 +155,9 @@ def _empty_tables(test_case: Any) -> None:
             # a search log of the test) and delete what they commit, not keep it for the next.
             cursor.execute(f"LOCK TABLE {tables_sql} IN ACCESS EXCLUSIVE MODE")
             cursor.execute("; ".join(deletes))
+            # The spaces are gone: so go their indexes, which the test made (DDL that neither
+            # DELETE nor TRUNCATE undoes; left, every insert of a vector updated hundreds).
+            orphan_indexes_drop(using=alias)
         post_migrate.disconnect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
         post_migrate.disconnect(create_contenttypes)
         try:

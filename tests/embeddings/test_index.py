@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
-from embeddings.index import exact_search_pays, space_nearest
+from embeddings.index import exact_search_pays, orphan_indexes_drop, space_nearest
 from embeddings.inputs import item_text
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.queue import space_embed_pending
@@ -220,3 +220,25 @@ def test_switching_the_index_type_rebuilds_the_index_and_keeps_the_answers() -> 
         space_index_type_set(space=space, index_type="pq")
     space_delete(space=space)
     assert space_indexes(space) == {}
+
+
+def test_indexes_of_spaces_deleted_past_space_delete_are_dropped_and_no_other() -> None:
+    kept = space_create(name="kept", provider_alias="fake", activate=True)
+    gone = space_create(name="gone", provider_alias="fake", activate=True)
+    gone = space_index_type_set(space=gone, index_type="binary")  # a name with a suffix
+    gone_names = {gone.index_name}
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = %s", [Embedding._meta.db_table]
+            )
+            return {name for (name,) in cursor.fetchall()}
+
+    before = indexes()
+    assert gone_names <= before and kept.index_name in before
+    assert orphan_indexes_drop() == []  # every space still exists
+    EmbeddingSpace.objects.filter(pk=gone.pk).delete()  # past space_delete, as a flush does
+    assert orphan_indexes_drop() == sorted(gone_names)
+    assert indexes() == before - gone_names  # the kept space's and the table's own remain
+    assert orphan_indexes_drop() == []
