@@ -1,4 +1,14 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _orphan_indexes_drop(*, using: str, **kwargs: Any) -> None:
+    """After every migrate and flush: a flush deletes the spaces but not their indexes."""
+    from embeddings.index import orphan_indexes_drop
+
+    orphan_indexes_drop(using=using)
 
 
 class EmbeddingsConfig(AppConfig):
@@ -11,3 +21,6 @@ class EmbeddingsConfig(AppConfig):
         from embeddings.signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+        post_migrate.connect(
+            _orphan_indexes_drop, sender=self, dispatch_uid="embeddings_orphan_indexes_drop"
+        )

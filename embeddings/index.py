@@ -180,14 +180,15 @@ SPACE_INDEX_NAME = re.compile(
 
 def orphan_indexes_drop(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Drop the per-space indexes whose space no longer exists, and name them. `space_delete`
-    drops a space's indexes itself; rows deleted past it (SQL by hand, a flush, a restore of
-    the tables alone) leave them behind, and every insert into the embeddings table then still
-    updates them and every plan over it still weighs them."""
+    drops a space's indexes itself; rows deleted past it (`manage.py flush`, SQL by hand, a
+    restore of the tables alone) leave them behind, and every insert into the embeddings
+    table then still checks their predicates and every plan over it still weighs them. Run
+    after every migrate and flush (EmbeddingsConfig.ready)."""
     table = Embedding._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
-            "WHERE x.indrelid = %s::regclass",
+            "WHERE x.indrelid = to_regclass(%s)",  # none before the table is migrated
             [table],
         )
         found = {name: SPACE_INDEX_NAME.match(name) for (name,) in cursor.fetchall()}

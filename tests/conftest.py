@@ -101,10 +101,16 @@ SESSION_WORKERS: list[str] = []
 
 
 def _worker_idle(name: str, timeout: float = 30) -> None:
-    """Wait until the worker ``name`` runs no task and holds none in reserve."""
+    """Wait until the worker ``name`` runs no task and holds none in reserve. Tasks it holds
+    for later (a retry's countdown) are revoked: the test that queued them is over."""
     from searchapp.celery import app
 
     inspect = app.control.inspect(destination=[name], timeout=1.0, limit=1)
+    later = [
+        entry["request"]["id"] for tasks in (inspect.scheduled() or {}).values() for entry in tasks
+    ]
+    if later:
+        app.control.revoke(later, destination=[name])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         busy = [*(inspect.active() or {}).values(), *(inspect.reserved() or {}).values()]
@@ -121,7 +127,10 @@ def _empty_tables(test_case: Any) -> None:
     DELETE of the few rows a test wrote is nearly free (Django's foreign keys are deferred to
     the commit, so the order does not matter). Content types and permissions are kept rather
     than deleted and made again, so their post_migrate receivers (which would only check,
-    at 0.1 s a flush) are left out; the project's receivers get the signal, as after flush."""
+    at 0.1 s a flush) are left out; the project's receivers get the signal, as after flush:
+    among them the one that drops the indexes of the spaces deleted (DDL that neither DELETE
+    nor TRUNCATE undoes; left, every insert of a vector checked the predicates of hundreds of
+    partial indexes, and every plan over the table weighed them)."""
     from django.contrib.auth.management import create_permissions
     from django.contrib.contenttypes.management import create_contenttypes
     from django.core.management.sql import emit_post_migrate_signal
@@ -129,7 +138,6 @@ def _empty_tables(test_case: Any) -> None:
     from django.db.models.signals import post_migrate
     from kombu.exceptions import OperationalError
 
-    from embeddings.index import orphan_indexes_drop
     from searchapp.celery import app
 
     # Tasks the test queued would write into the next test: a search's log, which the
@@ -155,9 +163,6 @@ def _empty_tables(test_case: Any) -> None:
             # a search log of the test) and delete what they commit, not keep it for the next.
             cursor.execute(f"LOCK TABLE {tables_sql} IN ACCESS EXCLUSIVE MODE")
             cursor.execute("; ".join(deletes))
-            # The spaces are gone: so go their indexes, which the test made (DDL that neither
-            # DELETE nor TRUNCATE undoes; left, every insert of a vector updated hundreds).
-            orphan_indexes_drop(using=alias)
         post_migrate.disconnect(create_permissions, dispatch_uid=PERMISSIONS_RECEIVER)
         post_migrate.disconnect(create_contenttypes)
         try:

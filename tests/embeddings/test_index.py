@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -242,3 +243,16 @@ def test_indexes_of_spaces_deleted_past_space_delete_are_dropped_and_no_other() 
     assert orphan_indexes_drop() == sorted(gone_names)
     assert indexes() == before - gone_names  # the kept space's and the table's own remain
     assert orphan_indexes_drop() == []
+
+
+def test_a_flush_drops_the_indexes_of_the_spaces_it_deletes() -> None:
+    space = space_create(name="fake", provider_alias="fake", activate=True)
+
+    def exists() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [space.index_name])
+            return cursor.fetchone() is not None
+
+    assert exists()
+    call_command("flush", "--no-input", verbosity=0)  # deletes every row, spaces included
+    assert not EmbeddingSpace.objects.exists() and not exists()
