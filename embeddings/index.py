@@ -19,7 +19,6 @@ definition per index type (`INDEXES`, through `indexed_vector` and `index_order`
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
-from embeddings.models import Embedding, EmbeddingSpace
+from embeddings.models import SPACE_INDEX_NAME, Embedding, EmbeddingSpace
 from embeddings.providers.base import Vectors
 from searchapp.db import read_alias, read_connection
 
@@ -171,11 +170,6 @@ def index_drop(space: EmbeddingSpace, *, keep: IndexType | None = None) -> None:
     names = [space.index_name_of(index_type) for index_type in IndexType if index_type != keep]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {', '.join(names)}")
-
-
-SPACE_INDEX_NAME = re.compile(
-    r"^embeddings_space_(\d+)_hnsw(_\w+)?$"
-)  # EmbeddingSpace.index_name_of
 
 
 def orphan_indexes_drop(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:

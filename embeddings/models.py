@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from pgvector.django import VectorField
 
@@ -66,6 +68,10 @@ class EmbeddingSpace(models.Model):
     def index_name_of(self, index_type: EmbeddingSpace.IndexType) -> str:
         suffix = "" if index_type == EmbeddingSpace.IndexType.HALFVEC else f"_{index_type.value}"
         return f"embeddings_space_{self.pk}_hnsw{suffix}"
+
+
+# The names `EmbeddingSpace.index_name_of` gives (the space's id in group 1).
+SPACE_INDEX_NAME = re.compile(r"^embeddings_space_(\d+)_hnsw(_\w+)?$")
 
 
 # Spaces that take new work (building ones are backfilled before they are searched).

@@ -386,15 +386,15 @@ def celery_worker(
     log = REPO_ROOT / "var" / f"test-worker-{xdist_worker()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     app.control.purge()
+    name = f"test-{os.getpid()}@{socket.gethostname()}"  # its node name, for ping and inspect
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "searchapp", "worker", "-l", "info",
-             "--concurrency", "2", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+             "--concurrency", "2", "--without-gossip", "--without-mingle", "-n", name],
             cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
             env={**worker_environment(), "SEARCHAPP_EMBEDDING_PROVIDERS": json.dumps(test_providers),
                  "SEARCHAPP_MEDIA_ROOT": str(worker_media_root), "SEARCHAPP_ONNX_THREADS": "1"},
         )  # fmt: skip
-    name = f"test-{os.getpid()}@{socket.gethostname()}"
     try:
         wait_until(
             lambda: bool(app.control.ping([name], timeout=0.5)) or process.poll() is not None, 60
