@@ -248,9 +248,10 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
     from django.test import override_settings
 
     from catalog.filters import ItemFilter
-    from embeddings.index import exact_search_pays, space_nearest, space_nearest_sql, vector_literal
+    from embeddings.index import exact_search_pays, space_nearest, space_nearest_sql
     from search.query import SearchQuery
     from search.retrieve import list_depth
+    from searchapp.db import vector_cursor
 
     filters = filters or ItemFilter()
     depth = depth or list_depth(SearchQuery(text="bench", item_filter=filters, k=k))
@@ -282,14 +283,14 @@ def run_sql_queries(space: Any, queries: np.ndarray, item_index: dict[int, int],
             )
             latencies.append(time.perf_counter() - started)
             found.append([item_index[entry.item_id] for entry in ranked[:k]])
-        # The statement alone, with the settings space_nearest gives it.
-        with connection.cursor() as cursor:
+        # The statement alone, with the settings space_nearest gives it, on its kind of cursor.
+        with vector_cursor(connection) as cursor:
             cursor.execute(
                 "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true), "
                 "set_config('hnsw.max_scan_tuples', %s, true)", [str(ef), iterative, str(scan_tuples)],
             )  # fmt: skip
             for query in queries:
-                sql, params = space_nearest_sql(space=space, item_filter=filters, vector=vector_literal(query),
+                sql, params = space_nearest_sql(space=space, item_filter=filters, vector=query,
                                                 limit=rows, exact=exact_path)  # fmt: skip
                 started = time.perf_counter()
                 cursor.execute(sql, params)

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
@@ -29,7 +30,7 @@ from catalog.filters import ItemFilter
 from catalog.models import Item
 from embeddings.models import SPACE_INDEX_NAME, Embedding, EmbeddingSpace
 from embeddings.providers.base import Vectors
-from searchapp.db import read_alias, read_connection
+from searchapp.db import read_alias, read_connection, vector_cursor
 
 IndexType = EmbeddingSpace.IndexType
 COSINE_DISTANCE = "<=>"
@@ -212,17 +213,15 @@ class Neighbour:
     image_id: int | None  # the image that matched best, None when the text did
 
 
-def vector_literal(vector: Vectors) -> str:
-    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
-
-
 def space_nearest_sql(
-    *, space: EmbeddingSpace, item_filter: ItemFilter, vector: str, limit: int, exact: bool
+    *, space: EmbeddingSpace, item_filter: ItemFilter, vector: Any, limit: int, exact: bool
 ) -> tuple[str, list[Any]]:
     """The nearest sources of a space under the filter: ordered by the space's indexed
     expression (see `nearest_rows_sql`), or (``exact``) by computing the cosine distance of
     every row the filter leaves, behind a fence that keeps the planner off the index.
-    Literal ints only are formatted in; everything else is a parameter."""
+    Literal ints only are formatted in; everything else is a parameter. ``vector``: the
+    query's parameter, a NumPy array for a `vector_cursor` (as `space_nearest` sends it) or
+    a vector's text."""
     where, params = item_filter.where_sql(alias="i")
     rows = (
         f"FROM {Embedding._meta.db_table} e JOIN {Item._meta.db_table} i ON i.id = e.item_id "
@@ -249,14 +248,14 @@ def space_nearest(
     selective filter by an exact scan; otherwise iterative index scans keep filtered
     queries from coming back short. The row limit grows when items have many images until
     ``depth`` distinct items are found."""
-    literal = vector_literal(vector)
+    query = np.asarray(vector, dtype=np.float32)
     ef_search = max(1, min(1000, int(settings.SEARCHAPP_HNSW_EF_SEARCH)))
     # A space with images has a row per image besides the text row: ask for more rows than
     # items from the start. A text-only space has one row per item.
     limit = max(depth * (2 if space.embeds_images else 1), 20)
     best: dict[int, tuple[float, int | None]] = {}
     while True:
-        with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
+        with transaction.atomic(using=read_alias()), vector_cursor(read_connection()) as cursor:
             # set_config(..., true) is SET LOCAL with the values as parameters.
             cursor.execute(
                 "SELECT set_config('hnsw.ef_search', %s, true), "
@@ -269,7 +268,7 @@ def space_nearest(
                 ],
             )
             sql, params = space_nearest_sql(
-                space=space, item_filter=item_filter, vector=literal, limit=limit, exact=exact
+                space=space, item_filter=item_filter, vector=query, limit=limit, exact=exact
             )
             cursor.execute(sql, params)
             rows = cursor.fetchall()

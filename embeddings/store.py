@@ -7,7 +7,6 @@ item edited meanwhile stays pending and the next round embeds its new inputs.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,10 +14,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
-from pgvector.psycopg import register_vector
 
 from catalog.models import Item
 from embeddings.inputs import (
@@ -31,6 +28,7 @@ from embeddings.inputs import (
 from embeddings.models import Embedding, EmbeddingSpace, ItemEmbeddingState
 from embeddings.providers.base import EmbeddingInput, InputType, PermanentProviderError
 from embeddings.space_provider import space_embed
+from searchapp.db import vector_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -236,11 +234,7 @@ def _store(space: EmbeddingSpace, results: StoreResults) -> int:
 def _insert_vectors(rows: Sequence[tuple[Any, ...]]) -> None:
     """Upsert (space, item, image, vector, sha256, time) rows with the vectors in pgvector's
     binary format: no float-to-text round trip, one pipelined statement per row."""
-    raw = connection.connection
-    if raw not in _VECTOR_CONNECTIONS:  # the dumper is registered once per connection
-        register_vector(raw)
-        _VECTOR_CONNECTIONS.add(raw)
-    with psycopg.Cursor(raw) as cursor:  # server-side binding: %b sends binary
+    with vector_cursor(connection) as cursor:  # %b sends the vectors binary
         cursor.executemany(
             f"INSERT INTO {Embedding._meta.db_table} "  # noqa: S608
             "(space_id, item_id, image_id, vector, input_sha256, embedded_at) "
@@ -249,9 +243,6 @@ def _insert_vectors(rows: Sequence[tuple[Any, ...]]) -> None:
             "embedded_at = EXCLUDED.embedded_at",
             rows,
         )
-
-
-_VECTOR_CONNECTIONS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _mark_failed(space: EmbeddingSpace, item_id: int, error: str) -> None:

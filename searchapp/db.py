@@ -17,14 +17,17 @@ unless it runs under ``contextvars.copy_context()``.
 from __future__ import annotations
 
 import random
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from pgvector.psycopg import register_vector
 
 REPLICA_PREFIX = "replica_"
 
@@ -64,6 +67,25 @@ def read_alias() -> str:
 def read_connection() -> BaseDatabaseWrapper:
     """The connection for the search path's raw SQL reads."""
     return connections[read_alias()]
+
+
+@contextmanager
+def vector_cursor(wrapper: BaseDatabaseWrapper) -> Iterator[psycopg.Cursor[Any]]:
+    """A cursor on ``wrapper``'s connection (inside its current transaction) with server-side
+    binding, for statements that carry vectors: a NumPy array goes as pgvector's binary
+    ``vector``, sent once per placeholder beside the statement instead of as a few kilobytes
+    of digits inside it for the server to lex and parse (Django's cursors bind on the
+    client). Its errors are Django's database errors, as its own cursors' are."""
+    wrapper.ensure_connection()
+    raw = wrapper.connection
+    if raw not in _VECTOR_CONNECTIONS:  # pgvector's adapters, once per connection
+        register_vector(raw)
+        _VECTOR_CONNECTIONS.add(raw)
+    with wrapper.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        yield cursor
+
+
+_VECTOR_CONNECTIONS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 class SearchReadsRouter:

@@ -10,15 +10,20 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
 from catalog.filters import ItemFilter
 from catalog.models import Item
-from embeddings.index import exact_search_pays, orphan_indexes_drop, space_nearest
+from embeddings.index import (
+    exact_search_pays,
+    orphan_indexes_drop,
+    space_nearest,
+    space_nearest_sql,
+)
 from embeddings.inputs import item_text
 from embeddings.models import Embedding, EmbeddingSpace
 from embeddings.queue import space_embed_pending
 from embeddings.spaces import space_create, space_delete, space_index_type_set
+from searchapp.db import vector_cursor
 from tests.embeddings.factories import make_item
 from tests.embeddings.fakes import fake_vector
 
@@ -108,13 +113,13 @@ def test_the_row_limit_grows_until_depth_items_are_found(index_type: str) -> Non
     assert found[-1].similarity == pytest.approx(-1.0, abs=1e-3)
 
 
-def explain(sql: str) -> str:
+def explain(sql: str, params: list[Any]) -> str:
     # A handful of rows: the planner is kept off what it would do for so few (scan the table
     # and sort), so the plan shows whether the space's index can serve the query at all.
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), vector_cursor(connection) as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql)
+        cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -124,11 +129,10 @@ def test_the_query_uses_the_space_index_unless_exact(exact: bool, index_type: st
     make_item("lamp", title="Blue lamp", images=1)
     space = embedded_space(index_type=index_type)
     other = embedded_space("fake-text", index_type)  # another space's index must not serve this one
-    with CaptureQueriesContext(connection) as queries:
-        space_nearest(space=space, vector=fake_vector(b"q", 8),
-                      item_filter=ItemFilter(categories=("Kitchen",)), depth=5, exact=exact)  # fmt: skip
-    (nearest,) = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
-    plan = explain(nearest)
+    # The statement space_nearest runs, with the query vector bound as it binds it.
+    sql, params = space_nearest_sql(space=space, vector=fake_vector(b"q", 8), limit=5,
+                                    item_filter=ItemFilter(categories=("Kitchen",)), exact=exact)  # fmt: skip
+    plan = explain(sql, params)
     assert (space.index_name in plan) is not exact, plan
     assert other.index_name not in plan
 
