@@ -39,7 +39,7 @@ test: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 # Default: 100k vectors (~5 min here). BENCH_ARGS="--sizes 100000,1000000" adds 1M (the search
-# section alone took 55 min more here on 2 cores, mostly its three graph builds).
+# section alone took 48-55 min more here on 2 cores, mostly its three graph builds).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): the API section will be skipped"
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
