@@ -27,6 +27,7 @@ import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from pgvector.psycopg import register_vector
 
 REPLICA_PREFIX = "replica_"
@@ -70,19 +71,27 @@ def read_connection() -> BaseDatabaseWrapper:
 
 
 @contextmanager
-def vector_cursor(wrapper: BaseDatabaseWrapper) -> Iterator[psycopg.Cursor[Any]]:
+def vector_cursor(wrapper: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
     """A cursor on ``wrapper``'s connection (inside its current transaction) with server-side
     binding, for statements that carry vectors: a NumPy array goes as pgvector's binary
     ``vector``, sent once per placeholder beside the statement instead of as a few kilobytes
     of digits inside it for the server to lex and parse (Django's cursors bind on the
-    client). Its errors are Django's database errors, as its own cursors' are."""
+    client). Django wraps it as it wraps its own cursors: its errors are Django's database
+    errors, and query logging (``CaptureQueriesContext``, DEBUG) and execute wrappers see its
+    statements."""
     wrapper.ensure_connection()
     raw = wrapper.connection
     if raw not in _VECTOR_CONNECTIONS:  # pgvector's adapters, once per connection
         register_vector(raw)
         _VECTOR_CONNECTIONS.add(raw)
-    with wrapper.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        yield cursor
+    server_bound: Any = psycopg.Cursor(raw)  # django-stubs types this argument as a wrapper
+    wrapped = (
+        wrapper.make_debug_cursor(server_bound)
+        if wrapper.queries_logged
+        else wrapper.make_cursor(server_bound)
+    )
+    with wrapped:
+        yield wrapped
 
 
 _VECTOR_CONNECTIONS: weakref.WeakSet[Any] = weakref.WeakSet()

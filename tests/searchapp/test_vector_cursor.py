@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from django.db import ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from searchapp.db import vector_cursor
 
@@ -12,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_vector_goes_beside_the_statement_in_pgvectors_binary_format() -> None:
-    vector = np.array([0.25, 0.5, 1.0], dtype=np.float32)
+    vector: Any = np.array([0.25, 0.5, 1.0], dtype=np.float32)
     with vector_cursor(connection) as cursor:
         cursor.execute(
             "SELECT current_query(), pg_typeof(%s)::text, %s::vector(3) <=> '[1,2,4]'",
@@ -33,10 +36,21 @@ def test_a_vector_goes_beside_the_statement_in_pgvectors_binary_format() -> None
 
 
 def test_its_errors_are_djangos_and_the_transaction_rolls_back() -> None:
+    zeros: Any = np.zeros(3, np.float32)
+    pair: Any = np.array([1.0, 2.0], np.float32)
     with transaction.atomic():
         with pytest.raises(ProgrammingError), vector_cursor(connection) as cursor:
-            cursor.execute("SELECT * FROM no_such_table WHERE v = %s", [np.zeros(3, np.float32)])
+            cursor.execute("SELECT * FROM no_such_table WHERE v = %s", [zeros])
         transaction.set_rollback(True)
     with vector_cursor(connection) as cursor:  # the connection is usable again
-        cursor.execute("SELECT %s::vector(2)::text", [np.array([1.0, 2.0], np.float32)])
+        cursor.execute("SELECT %s::vector(2)::text", [pair])
         assert cursor.fetchone() == ("[1,2]",)
+
+
+def test_query_logging_sees_its_statements_as_the_server_gets_them() -> None:
+    vector: Any = np.array([0.25, 0.5, 1.0], dtype=np.float32)
+    with CaptureQueriesContext(connection) as captured, vector_cursor(connection) as cursor:
+        cursor.execute("SELECT %s::vector(3) <=> '[1,2,4]'", [vector])
+        assert cursor.fetchone() == (pytest.approx(0.0, abs=1e-6),)
+    (logged,) = [query["sql"] for query in captured.captured_queries]
+    assert logged == "SELECT $1::vector(3) <=> '[1,2,4]'"
