@@ -1,7 +1,8 @@
 // Suggestions while typing in the search box: the ARIA 1.2 combobox pattern (an input that
 // controls a listbox; the active option is aria-activedescendant, so focus stays in the box).
-// Arrow keys move, Enter picks, Escape closes. Requests wait until typing pauses (150 ms) and
-// an answer that is not for the latest text is dropped: typing is never held up.
+// Arrow keys move, Enter picks, Escape closes (and drops the answers still on their way).
+// Requests wait until typing pauses (150 ms) and an answer that is not for the latest text is
+// dropped: typing is never held up.
 // Picking a completed query searches it, a category browses it, an item opens its page.
 (() => {
   "use strict";
@@ -140,8 +141,7 @@
 
   function pick(element) {
     const { kind, value } = element.dataset;
-    close();
-    latest += 1;
+    dismiss();
     if (kind === "items") {
       location.assign(listbox.dataset.itemUrl.replace(/0\/$/, `${value}/`));
       return;
@@ -159,6 +159,14 @@
     const url = `${form.getAttribute("action")}?${params}`;
     const event = new CustomEvent("search:navigate", { detail: { url }, cancelable: true });
     if (form.dispatchEvent(event)) location.assign(url);
+  }
+
+  // Closed by the shopper: a request still waiting for the pause, or an answer still on its
+  // way (to the text typed just before), must not open the list again.
+  function dismiss() {
+    clearTimeout(timer);
+    latest += 1;
+    close();
   }
 
   input.addEventListener("input", () => {
@@ -181,9 +189,9 @@
     } else if (event.key === "Enter" && expanded && options[active]) {
       event.preventDefault();
       pick(options[active]);
-    } else if (event.key === "Escape" && expanded) {
-      event.preventDefault(); // and the search box keeps its text
-      close();
+    } else if (event.key === "Escape") {
+      if (expanded) event.preventDefault(); // it closes the list, and the box keeps its text
+      dismiss();
     }
   });
   input.addEventListener("blur", () => close());
@@ -193,9 +201,5 @@
     const element = event.target.closest("[role=option]");
     if (element) pick(element);
   });
-  form.addEventListener("submit", () => {
-    clearTimeout(timer);
-    latest += 1;
-    close();
-  });
+  form.addEventListener("submit", () => dismiss());
 })();

@@ -154,6 +154,41 @@ def test_pick_a_category_or_an_item_and_close_with_escape(
     assert page.locator("h1").inner_text() == "Sage Green Ceramic Teapot"
 
 
+def test_escape_drops_the_suggestions_still_on_their_way(
+    page: Any, demo_catalog: list[Item]
+) -> None:
+    """Closed is closed: the answer to the text typed just before Escape, arriving after it,
+    does not open the list again."""
+    held: list[Any] = []
+
+    def hold_the_last_letter(route: Any) -> None:
+        if "q=stati" in route.request.url:
+            held.append(route)  # answered when the test releases it
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/suggest/**", hold_the_last_letter)
+    page.goto("/")
+    box = page.locator("#search-q")
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    box.press_sequentially("stat", delay=40)
+    expect(listbox.get_by_role("option", name=re.compile(r"^in Stationery"))).to_be_visible()
+    box.press_sequentially("i", delay=40)
+    for _ in range(100):  # the request goes out once typing pauses (150 ms)
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert len(held) == 1
+    box.press("Escape")
+    expect(listbox).to_be_hidden()
+    with page.expect_response("**/api/v1/suggest/**"):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the answer has been read and handled by now
+    expect(listbox).to_be_hidden()
+    assert box.get_attribute("aria-expanded") == "false"
+    assert box.input_value() == "stati"
+
+
 def test_narrow_screen_folds_the_sidebar(
     page: Any, demo_catalog: list[Item], screenshot: Shoot
 ) -> None:
